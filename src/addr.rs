@@ -1,0 +1,278 @@
+//! Numeric addresses and numbers: parsing for the command line, printing for
+//! the startup line and the log, without `core::fmt` or `core::net`'s parser.
+
+use crate::msg::Msg;
+
+/// An IP address as the socket calls take it (network byte order).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Ip {
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+impl Ip {
+    /// The key for per-host counting: IPv4 in its IPv4-mapped IPv6 form, so a
+    /// client counts once whether it came in over an IPv4 or an IPv6 socket.
+    pub fn key(self) -> u128 {
+        match self {
+            Ip::V4(a) => 0xffff_0000_0000 | u32::from_be_bytes(a) as u128,
+            Ip::V6(a) => u128::from_be_bytes(a),
+        }
+    }
+
+    /// A peer as a person reads it: `::ffff:a.b.c.d` (an IPv4 client of a `::`
+    /// listener) shown as `a.b.c.d`.
+    pub fn unmapped(self) -> Ip {
+        match self {
+            Ip::V6(a) if a[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] => {
+                Ip::V4([a[12], a[13], a[14], a[15]])
+            }
+            ip => ip,
+        }
+    }
+}
+
+/// Parses a decimal number from 0 to `max`: digits only, no sign, no overflow.
+pub fn parse_num(s: &[u8], max: u32) -> Option<u32> {
+    if s.is_empty() || s.len() > 10 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + (c - b'0') as u64;
+    }
+    if n <= max as u64 { Some(n as u32) } else { None }
+}
+
+/// Parses a dotted quad, as inet_pton does: four decimal parts of 0-255, no
+/// leading zeros (they would read as octal to inet_aton).
+pub fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut parts = s.split(|&c| c == b'.');
+    for o in out.iter_mut() {
+        let p = parts.next()?;
+        if p.len() > 1 && p[0] == b'0' {
+            return None;
+        }
+        *o = parse_num(p, 255)? as u8;
+    }
+    if parts.next().is_some() { None } else { Some(out) }
+}
+
+/// Parses an IPv6 address in any RFC 4291 text form: hex groups, one `::`,
+/// and an optional dotted quad in the last 32 bits.
+pub fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
+    let mut groups = [0u16; 8];
+    let mut n = 0; // groups parsed
+    let mut gap = None; // where `::` stood, in groups
+    let mut rest = s;
+    if let [b':', b':', tail @ ..] = rest {
+        gap = Some(0);
+        rest = tail;
+    }
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&c| c == b':').unwrap_or(rest.len());
+        let (tok, tail) = rest.split_at(end);
+        if tail.is_empty() && tok.contains(&b'.') {
+            // A dotted quad fills the last two groups.
+            if n > 6 {
+                return None;
+            }
+            let q = parse_v4(tok)?;
+            groups[n] = u16::from_be_bytes([q[0], q[1]]);
+            groups[n + 1] = u16::from_be_bytes([q[2], q[3]]);
+            n += 2;
+            break;
+        }
+        if tok.is_empty() || tok.len() > 4 || n == 8 {
+            return None;
+        }
+        let mut g = 0u16;
+        for &c in tok {
+            g = g << 4 | (c as char).to_digit(16)? as u16;
+        }
+        groups[n] = g;
+        n += 1;
+        rest = match tail {
+            [] => tail,
+            [b':', b':', t @ ..] if gap.is_none() => {
+                gap = Some(n);
+                t
+            }
+            [b':', t @ ..] if !t.is_empty() => t,
+            _ => return None,
+        };
+    }
+    let mut out = [0u8; 16];
+    let mut place = |i: usize, g: u16| out[2 * i..2 * i + 2].copy_from_slice(&g.to_be_bytes());
+    match gap {
+        None if n == 8 => (0..8).for_each(|i| place(i, groups[i])),
+        Some(at) if n < 8 => {
+            (0..at).for_each(|i| place(i, groups[i]));
+            (at..n).for_each(|i| place(i + 8 - n, groups[i]));
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
+/// Parses a numeric IPv4 or IPv6 address (`-l`).
+pub fn parse_ip(s: &[u8]) -> Option<Ip> {
+    if s.contains(&b':') {
+        parse_v6(s).map(Ip::V6)
+    } else {
+        parse_v4(s).map(Ip::V4)
+    }
+}
+
+impl Msg {
+    /// Appends an address in its canonical text form (RFC 5952 for IPv6:
+    /// lower case, the first longest run of two or more zero groups as `::`).
+    pub fn ip(&mut self, ip: Ip) -> &mut Self {
+        let a = match ip.unmapped() {
+            Ip::V4(q) => {
+                if let Ip::V6(_) = ip {
+                    self.push(b"::ffff:");
+                }
+                for (i, &o) in q.iter().enumerate() {
+                    if i > 0 {
+                        self.push(b".");
+                    }
+                    self.num(o as u64);
+                }
+                return self;
+            }
+            Ip::V6(a) => a,
+        };
+        let g = |i: usize| u16::from_be_bytes([a[2 * i], a[2 * i + 1]]);
+        let (mut best, mut best_len, mut run) = (8, 0, 0);
+        for i in 0..8 {
+            run = if g(i) == 0 { run + 1 } else { 0 };
+            if run > best_len {
+                best_len = run;
+                best = i + 1 - run;
+            }
+        }
+        if best_len < 2 {
+            best = 8;
+        }
+        let mut i = 0;
+        while i < 8 {
+            if i == best {
+                self.push(b"::");
+                i += best_len;
+                continue;
+            }
+            if i > 0 && i != best + best_len {
+                self.push(b":");
+            }
+            self.hex(g(i));
+            i += 1;
+        }
+        self
+    }
+
+    /// Appends `ip:port`, with the IPv6 address in brackets.
+    pub fn sockaddr(&mut self, ip: Ip, port: u16) -> &mut Self {
+        match ip {
+            Ip::V4(_) => self.ip(ip),
+            Ip::V6(_) => self.push(b"[").ip(ip).push(b"]"),
+        }
+        .push(b":")
+        .num(port as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::tests::Rng;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn show(ip: Ip) -> String {
+        let mut m = Msg::plain();
+        let l = m.ip(ip).line();
+        String::from_utf8(l[..l.len() - 1].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_num(b"0", 65535), Some(0));
+        assert_eq!(parse_num(b"65535", 65535), Some(65535));
+        assert_eq!(parse_num(b"4294967295", u32::MAX), Some(u32::MAX));
+        for bad in [&b""[..], b"65536", b"-1", b"+1", b"1x", b" 1", b"99999999999", b"0x10"] {
+            assert_eq!(parse_num(bad, 65535), None, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn v4_like_std() {
+        for s in ["0.0.0.0", "127.0.0.1", "255.255.255.255", "1.2.3.4", "10.0.0.07", "1.2.3",
+                  "1.2.3.4.5", "256.1.1.1", "1..2.3", "", ".1.2.3", "1.2.3.", "01.2.3.4", "a.b.c.d"] {
+            let std = s.parse::<Ipv4Addr>().ok().map(|a| a.octets());
+            assert_eq!(parse_v4(s.as_bytes()), std, "{s}");
+        }
+    }
+
+    #[test]
+    fn v6_known() {
+        let cases = [
+            ("::", Some("::")),
+            ("::1", Some("::1")),
+            ("1::", Some("1::")),
+            ("fe80::1:2", Some("fe80::1:2")),
+            ("2001:DB8:0:0:1:0:0:1", Some("2001:db8::1:0:0:1")),
+            ("0:0:0:0:0:0:0:0", Some("::")),
+            ("::ffff:127.0.0.1", Some("::ffff:127.0.0.1")),
+            ("1:2:3:4:5:6:7:8", Some("1:2:3:4:5:6:7:8")),
+            ("1:2:3:4:5:6:1.2.3.4", Some("1:2:3:4:5:6:102:304")),
+            ("1:0:3:4:5:6:7:8", Some("1:0:3:4:5:6:7:8")),
+            (":::", None), ("1:::2", None), ("1::2::3", None), (":1::2", None), ("1::2:", None),
+            ("1:2:3:4:5:6:7:8:9", None), ("1:2:3:4:5:6:7", None), ("12345::", None),
+            ("::1.2.3.4.5", None), ("1.2.3.4::", None), ("g::", None), ("1:2:3:4:5:6:7::8", None),
+        ];
+        for (s, want) in cases {
+            let got = parse_v6(s.as_bytes()).map(|a| show(Ip::V6(a)));
+            assert_eq!(got.as_deref(), want, "{s}");
+            assert_eq!(got.is_some(), s.parse::<Ipv6Addr>().is_ok(), "std disagrees on {s}");
+        }
+    }
+
+    #[test]
+    fn v6_parse_and_print_like_std_on_random_input() {
+        let mut rng = Rng(42);
+        for _ in 0..200_000 {
+            // Random addresses with zero runs, printed by std and re-parsed.
+            let mut seg = [0u16; 8];
+            for s in seg.iter_mut() {
+                *s = match rng.below(3) { 0 => 0, 1 => rng.below(16) as u16, _ => rng.next() as u16 };
+            }
+            if rng.below(10) == 0 {
+                seg[..6].copy_from_slice(&[0, 0, 0, 0, 0, 0xffff]);
+            }
+            let a = Ipv6Addr::from(seg);
+            assert_eq!(show(Ip::V6(a.octets())), a.to_string());
+            assert_eq!(parse_v6(a.to_string().as_bytes()), Some(a.octets()));
+            // Random strings over the address alphabet: accept exactly what std accepts.
+            let len = rng.below(20);
+            let s: String = (0..len).map(|_| b"0123456789abcdefABCDEF::::..."[rng.below(29)] as char).collect();
+            let std = s.parse::<Ipv6Addr>().ok().map(|a| a.octets());
+            assert_eq!(parse_v6(s.as_bytes()), std, "{s}");
+        }
+    }
+
+    #[test]
+    fn sockaddrs_and_keys() {
+        assert_eq!(Msg::plain().sockaddr(Ip::V4([0, 0, 0, 0]), 50005).line(), b"0.0.0.0:50005\n");
+        assert_eq!(Msg::plain().sockaddr(Ip::V6([0; 16]), 80).line(), b"[::]:80\n");
+        let mapped = parse_ip(b"::ffff:127.0.0.1").unwrap();
+        assert_eq!(mapped.unmapped(), Ip::V4([127, 0, 0, 1]));
+        assert_eq!(mapped.key(), Ip::V4([127, 0, 0, 1]).key());
+        assert_ne!(Ip::V4([127, 0, 0, 2]).key(), Ip::V4([127, 0, 0, 1]).key());
+        assert_eq!(parse_ip(b"10.1.2.3"), Some(Ip::V4([10, 1, 2, 3])));
+        assert_eq!(parse_ip(b"localhost"), None);
+    }
+}

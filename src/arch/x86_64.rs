@@ -1,0 +1,205 @@
+//! x86_64 Linux without libc: the entry point, the signal restorer, and the
+//! few system calls rustix leaves to a C library (fork, exit, signals), for
+//! the `nolibc` build. Nothing else in the program uses assembly.
+#![allow(unsafe_code)]
+
+use core::arch::{asm, naked_asm};
+use rustix::io::{Errno, Result};
+
+pub const SIGINT: i32 = 2;
+pub const SIGPIPE: i32 = 13;
+pub const SIGTERM: i32 = 15;
+pub const SIGCHLD: i32 = 17;
+
+/// `SA_RESTORER`: the kernel returns from a handler through `restorer`.
+const SA_RESTORER: u64 = 0x0400_0000;
+
+/// `_start`—Where execve leaves the program: hands the initial stack to Rust.
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn _start() -> ! {
+    naked_asm!(
+        "xor ebp, ebp", // no caller frame: backtraces stop here
+        "mov rdi, rsp", // first argument: the stack holding argc, argv, envp
+        "and rsp, -16", // the ABI wants the stack 16-byte aligned at a call
+        "call {start}", // into Rust; it ends with exit_group
+        "ud2",          // never reached
+        start = sym crate::sys::start,
+    )
+}
+
+/// `rt_sigreturn()`—Where a handler returns to: the kernel restores the
+/// interrupted registers and mask from the frame it pushed.
+#[unsafe(naked)]
+unsafe extern "C" fn restorer() {
+    naked_asm!(
+        "mov eax, 15", // __NR_rt_sigreturn
+        "syscall",     // does not return here
+    )
+}
+
+/// A system call with up to four arguments; returns the raw result
+/// (a negative errno on failure).
+///
+/// # Safety
+/// The arguments must be valid for system call `nr`.
+unsafe fn syscall4(nr: usize, a: usize, b: usize, c: usize, d: usize) -> isize {
+    let ret;
+    // SAFETY: the caller vouches for the arguments; the instruction itself
+    // touches no memory of ours and clobbers only rax, rcx and r11.
+    unsafe {
+        asm!(
+            "syscall", // number in rax; arguments in rdi, rsi, rdx, r10; result in rax
+            inlateout("rax") nr as isize => ret,
+            in("rdi") a,
+            in("rsi") b,
+            in("rdx") c,
+            in("r10") d,
+            lateout("rcx") _, // the syscall instruction saves rip here
+            lateout("r11") _, // and rflags here
+            options(nostack),
+        );
+    }
+    ret
+}
+
+/// The kernel's -4095..-1 error range to `Result`.
+fn check(ret: isize) -> Result<usize> {
+    if (-4095..0).contains(&ret) {
+        Err(Errno::from_raw_os_error(-ret as i32))
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// `exit_group(code)`—Ends the process.
+pub fn exit(code: i32) -> ! {
+    // SAFETY: exit_group takes any status and never returns.
+    unsafe {
+        asm!(
+            "syscall", // __NR_exit_group (231) in eax, status in edi
+            in("eax") 231, in("edi") code, options(noreturn, nostack),
+        )
+    }
+}
+
+/// `fork()`—Creates a child; returns its pid, or 0 in the child.
+pub fn fork() -> Result<i32> {
+    // SAFETY: fork (57) takes no arguments; the single-threaded child goes on
+    // from here with a copy of everything.
+    check(unsafe { syscall4(57, 0, 0, 0, 0) }).map(|pid| pid as i32)
+}
+
+/// The kernel's `struct sigaction` on x86_64.
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+/// `rt_sigaction(sig, act, NULL, 8)`—Sets the handler of `sig` (1 = ignore),
+/// with an empty mask.
+pub fn sigaction(sig: i32, handler: usize, flags: u64) {
+    let act = KernelSigaction { handler, flags: flags | SA_RESTORER, restorer: restorer as *const () as usize, mask: 0 };
+    // SAFETY: `act` is a valid kernel sigaction that outlives the call; the
+    // old action is not asked for; 8 is the size of the kernel's sigset.
+    unsafe { syscall4(13, sig as usize, &act as *const _ as usize, 0, 8) };
+}
+
+/// `rt_sigprocmask(how, &set, &old, 8)`—Changes the signal mask (`how`:
+/// 0 block, 1 unblock, 2 set); returns the mask from before.
+pub fn sigprocmask(how: usize, set: u64) -> u64 {
+    let mut old = 0u64;
+    // SAFETY: both pointers are to live u64s, the kernel's sigset on x86_64.
+    unsafe { syscall4(14, how, &set as *const u64 as usize, &mut old as *mut u64 as usize, 8) };
+    old
+}
+
+/// `rt_sigsuspend(&mask, 8)`—Waits for a handler to run, with `mask` set.
+pub fn sigsuspend(mask: u64) {
+    // SAFETY: the pointer is to a live u64 for the length of the call.
+    unsafe { syscall4(130, &mask as *const u64 as usize, 8, 0, 0) };
+}
+
+// The compiler lowers copies, fills and comparisons to calls to these C
+// library functions; with no C library, here they are. In assembly, because
+// the same loops written in Rust would be recognised and lowered to calls to
+// themselves. String instructions: small, and fast on current x86_64.
+
+/// `memcpy(dst, src, n)`—Copies `n` bytes; the areas do not overlap.
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    naked_asm!(
+        "mov rax, rdi", // return dst
+        "mov rcx, rdx", // count
+        "rep movsb",    // copy rcx bytes from [rsi] to [rdi], forwards
+        "ret",
+    )
+}
+
+/// `memmove(dst, src, n)`—Copies `n` bytes; the areas may overlap.
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    naked_asm!(
+        "mov rax, rdi",           // return dst
+        "mov rcx, rdx",           // count
+        "mov r8, rdi",            // r8 = dst - src, as unsigned:
+        "sub r8, rsi",            // below n only when dst lies inside src's bytes
+        "cmp r8, rdx",            // so a forward copy would overwrite unread input
+        "jb 2f",                  // then copy backwards
+        "rep movsb",              // forwards
+        "ret",
+        "2:",
+        "lea rsi, [rsi + rdx - 1]", // last byte of src
+        "lea rdi, [rdi + rdx - 1]", // last byte of dst
+        "std",                    // string instructions count down
+        "rep movsb",              // backwards
+        "cld",                    // the ABI requires the direction flag clear on return
+        "ret",
+    )
+}
+
+/// `memset(dst, c, n)`—Fills `n` bytes with `c`.
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+    naked_asm!(
+        "mov r8, rdi",  // keep dst to return
+        "mov eax, esi", // the byte to store, in al
+        "mov rcx, rdx", // count
+        "rep stosb",    // store al into rcx bytes at [rdi]
+        "mov rax, r8",  // return dst
+        "ret",
+    )
+}
+
+/// `bcmp(a, b, n)`—Zero when the `n` bytes at `a` and `b` are equal.
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    naked_asm!(
+        "xor eax, eax", // equal unless a difference is found
+        "mov rcx, rdx", // count
+        "repe cmpsb",   // compare [rsi] with [rdi] while equal and rcx > 0 (n = 0: no step, ZF kept from xor)
+        "setne al",     // 1 if the last compare differed
+        "ret",
+    )
+}
+
+/// `strlen(s)`—The length of the NUL-terminated string at `s`.
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn strlen(s: *const u8) -> usize {
+    naked_asm!(
+        "xor eax, eax", // look for a 0 byte
+        "mov rcx, -1",  // with no limit
+        "repne scasb",  // step rdi past the first 0; rcx counts down from -1
+        "not rcx",      // rcx = length + 1
+        "lea rax, [rcx - 1]", // return the length
+        "ret",
+    )
+}

@@ -1,0 +1,177 @@
+//! Line framing: the seed's `outbuf`, without its two defects (a line over the
+//! buffer was cut short, and an unterminated last line was dropped).
+//!
+//! Bytes are read straight into the buffer behind the partial line it holds,
+//! turned into ROT13 in place, and everything up to the last newline is ready
+//! to go out with one send. A line longer than the buffer goes out in
+//! buffer-sized pieces; at end of input the caller sends [`Lines::held`].
+
+use crate::rot13::rot13;
+
+/// A fixed line buffer. Invariant: the `held` bytes at its front are already
+/// transformed and contain no newline.
+pub struct Lines<'a> {
+    buf: &'a mut [u8],
+    held: usize,
+}
+
+impl<'a> Lines<'a> {
+    /// Wraps an empty buffer; it must not be empty.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Lines { buf, held: 0 }
+    }
+
+    /// The free space where the next read goes.
+    pub fn space(&mut self) -> &mut [u8] {
+        &mut self.buf[self.held..]
+    }
+
+    /// Takes `n` bytes just read into [`space`](Self::space), and returns how
+    /// many bytes at the front are ready to send (0: wait for more).
+    pub fn arrived(&mut self, n: usize) -> usize {
+        let start = self.held;
+        let end = start + n;
+        let new = &mut self.buf[start..end];
+        rot13(new);
+        self.held = end;
+        // ROT13 leaves b'\n' alone, so the search can run on the output.
+        match new.iter().rposition(|&b| b == b'\n') {
+            Some(i) => start + i + 1,
+            None if end == self.buf.len() => end,
+            None => 0,
+        }
+    }
+
+    /// The first `k` bytes, as returned by [`arrived`](Self::arrived).
+    pub fn ready(&self, k: usize) -> &[u8] {
+        &self.buf[..k]
+    }
+
+    /// Drops the first `k` bytes once they are sent; the partial line that
+    /// follows moves to the front (it is shorter than one line, so this is cheap).
+    pub fn sent(&mut self, k: usize) {
+        self.buf.copy_within(k..self.held, 0);
+        self.held -= k;
+    }
+
+    /// What is held: the last partial line, to send at end of input.
+    pub fn held(&self) -> &[u8] {
+        &self.buf[..self.held]
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::rot13::rot13_char;
+
+    /// A small deterministic generator (xorshift64*), so failures replay.
+    pub(crate) struct Rng(pub u64);
+    impl Rng {
+        pub fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        pub fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Runs `input` through a `Lines` of `cap` bytes in the given read sizes,
+    /// as `child_run` does, and checks every flush against SPEC §1: a flush is
+    /// either everything up to the last newline received, or a full buffer.
+    fn run(input: &[u8], cap: usize, sizes: &mut dyn FnMut() -> usize) -> Vec<u8> {
+        let mut storage = vec![0u8; cap];
+        let mut lines = Lines::new(&mut storage);
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < input.len() {
+            let space = lines.space();
+            let n = sizes().clamp(1, space.len()).min(input.len() - pos);
+            space[..n].copy_from_slice(&input[pos..pos + n]);
+            pos += n;
+            let k = lines.arrived(n);
+            let since = &input[pos - n..pos];
+            if let Some(i) = since.iter().rposition(|&b| b == b'\n') {
+                // Everything up to the newline just received goes out now.
+                assert_eq!(out.len() + k, pos - n + i + 1, "flush at newline");
+            } else if k > 0 {
+                assert_eq!(k, cap, "a flush without a newline is a full buffer");
+            }
+            out.extend_from_slice(lines.ready(k));
+            lines.sent(k);
+            assert!(!lines.held().contains(&b'\n'));
+            assert!(lines.held().len() < cap);
+        }
+        out.extend_from_slice(lines.held());
+        out
+    }
+
+    fn rot(input: &[u8]) -> Vec<u8> {
+        input.iter().map(|&c| rot13_char(c)).collect()
+    }
+
+    #[test]
+    fn lines_and_tail() {
+        let input = b"Hello\nWorld\nno newline";
+        assert_eq!(run(input, 8, &mut || 3), rot(input));
+        assert_eq!(run(input, 4096, &mut || 4096), rot(input));
+    }
+
+    #[test]
+    fn long_line_goes_out_in_buffer_sized_pieces() {
+        let input = vec![b'a'; 100];
+        let mut storage = [0u8; 16];
+        let mut lines = Lines::new(&mut storage);
+        lines.space()[..10].copy_from_slice(&input[..10]);
+        assert_eq!(lines.arrived(10), 0);
+        lines.space().copy_from_slice(&input[..6]);
+        assert_eq!(lines.arrived(6), 16);
+        assert_eq!(lines.ready(16), &[b'n'; 16]);
+        lines.sent(16);
+        assert!(lines.held().is_empty());
+    }
+
+    #[test]
+    fn flush_up_to_last_newline_only() {
+        let mut storage = [0u8; 64];
+        let mut lines = Lines::new(&mut storage);
+        lines.space()[..8].copy_from_slice(b"ab\ncd\nef");
+        assert_eq!(lines.arrived(8), 6);
+        assert_eq!(lines.ready(6), b"no\npq\n");
+        lines.sent(6);
+        assert_eq!(lines.held(), b"rs");
+        lines.space()[..2].copy_from_slice(b"g\n");
+        assert_eq!(lines.arrived(2), 4);
+        assert_eq!(lines.ready(4), b"rst\n");
+    }
+
+    #[test]
+    fn random_inputs_in_random_splits() {
+        // 100,000 cases: random bytes biased toward newlines, random buffer
+        // sizes, and reads of 1 byte, random sizes, and more than the buffer.
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for case in 0..100_000 {
+            let len = rng.below(if case % 100 == 0 { 20_000 } else { 300 });
+            let input: Vec<u8> = (0..len)
+                .map(|_| match rng.below(8) {
+                    0 => b'\n',
+                    1 => rng.below(256) as u8,
+                    _ => b'A' + rng.below(58) as u8,
+                })
+                .collect();
+            let cap = 1 + rng.below(if case % 3 == 0 { 8 } else { 512 });
+            let mode = case % 4;
+            let mut r2 = Rng(rng.next() | 1);
+            let mut sizes = move || match mode {
+                0 => 1,
+                1 => 1 + r2.below(7),
+                2 => 1 + r2.below(2 * cap),
+                _ => usize::MAX,
+            };
+            assert_eq!(run(&input, cap, &mut sizes), rot(&input), "case {case}");
+        }
+    }
+}

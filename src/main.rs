@@ -1,0 +1,368 @@
+//! rot13d: the tutorial's fork-per-connection ROT13 server, as a `no_std`
+//! binary. The C program's landmarks keep their names: `tcp_server_listen`,
+//! `main`'s accept loop (here [`serve`]), `child_run`, `sigchld_handler`, and
+//! `rot13_char` (in the library, with the rest of the pure logic).
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+#[cfg(all(feature = "nolibc", not(target_arch = "x86_64")))]
+compile_error!("the nolibc build (`make static`) has an entry point and signal code for x86_64 only; build without it (`make`) elsewhere");
+
+#[cfg(all(feature = "nolibc", target_arch = "x86_64"))]
+#[path = "arch/x86_64.rs"]
+mod arch;
+mod sys;
+
+use core::ffi::c_int;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use core::time::Duration;
+use rot13d::addr::{parse_num, Ip};
+use rot13d::frame::Lines;
+use rot13d::hosts::Hosts;
+use rot13d::msg::Msg;
+use rot13d::opts::{self, Command, Config, Log};
+use rustix::net::{self, AddressFamily, RecvFlags, SendFlags, SocketAddr, SocketAddrAny, SocketType};
+use rustix::net::sockopt::{self, Timeout};
+use sys::{AsFd, BorrowedFd, Errno, Fork, OwnedFd};
+
+/// Live children: raised before fork, lowered on fork failure and on reap.
+static CHILDREN: AtomicU32 = AtomicU32::new(0);
+/// Set in a child right after fork, for `term_handler`.
+static IN_CHILD: AtomicBool = AtomicBool::new(false);
+/// `-v`: `sigchld_handler` logs every end.
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+/// `-C`: which child serves which peer address (sized for the largest `-c`).
+static HOSTS: Hosts<65535> = Hosts::new();
+
+/// The seed's `main`: parse the command line, listen, serve.
+fn main(args: sys::CStrs, env: sys::CStrs) -> c_int {
+    let cfg = match opts::parse(args.skip(1)) {
+        Ok(Command::Serve(cfg)) => cfg,
+        Ok(Command::Help) => return print(opts::HELP),
+        Ok(Command::Version) => return print(opts::VERSION),
+        Err(usage) => {
+            sys::say(usage.msg().line());
+            return 2;
+        }
+    };
+    if cfg.inetd {
+        sys::ignore_sigpipe();
+        child_run(Conn::Stdio, cfg.timeout);
+    }
+    // SIGTERM/SIGINT can come at any time, so they are caught first.
+    sys::sigaction(sys::SIGTERM, Some(term_handler), sys::ONCE);
+    sys::sigaction(sys::SIGINT, Some(term_handler), sys::ONCE);
+    let listener = match activated(env) {
+        Some(fd) => fd,
+        None => tcp_server_listen(&cfg),
+    };
+    if let Some(ids) = cfg.ids {
+        drop_privileges(ids);
+    }
+    if cfg.log != Log::Quiet {
+        let (ip, port) = net::getsockname(&listener).ok().and_then(ip_port).unwrap_or((cfg.ip, cfg.port));
+        sys::say(Msg::new().push(b"listening on ").sockaddr(ip, port).line());
+    }
+    serve(listener, &cfg)
+}
+
+/// Writes `text` to stdout (`-h`, `-V`); exit status 0, or 1 if it failed.
+fn print(text: &[u8]) -> c_int {
+    sys::ignore_sigpipe();
+    match rustix::io::write(sys::stdio(1), text) {
+        Ok(n) if n == text.len() => 0,
+        _ => 1,
+    }
+}
+
+/// Reports that `call` failed and ends with status 1 (SPEC §4).
+fn fail(call: &[u8], e: Errno) -> ! {
+    sys::say(Msg::new().push(call).push(b": ").errno(e.raw_os_error()).line());
+    sys::exit(1)
+}
+
+/// The seed's `tcp_server_listen`: socket, SO_REUSEADDR, bind, listen.
+/// Unlike the seed it does not ignore SIGPIPE: children send with MSG_NOSIGNAL.
+fn tcp_server_listen(cfg: &Config) -> OwnedFd {
+    let family = match cfg.ip {
+        Ip::V4(_) => AddressFamily::INET,
+        Ip::V6(_) => AddressFamily::INET6,
+    };
+    let fd = net::socket(family, SocketType::STREAM, None).unwrap_or_else(|e| fail(b"socket", e));
+    // Restart at once on a port whose old connections linger in TIME_WAIT.
+    sockopt::set_socket_reuseaddr(&fd, true).unwrap_or_else(|e| fail(b"setsockopt", e));
+    if cfg.reuseport {
+        sockopt::set_socket_reuseport(&fd, true).unwrap_or_else(|e| fail(b"setsockopt", e));
+    }
+    let bound = match cfg.ip {
+        Ip::V4(a) => net::bind(&fd, &net::SocketAddrV4::new(a.into(), cfg.port)),
+        Ip::V6(a) => {
+            if a == [0; 16] {
+                // `::` takes IPv4 too, whatever net.ipv6.bindv6only says.
+                sockopt::set_ipv6_v6only(&fd, false).unwrap_or_else(|e| fail(b"setsockopt", e));
+            }
+            net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port, 0, 0))
+        }
+    };
+    bound.unwrap_or_else(|e| fail(b"bind", e));
+    net::listen(&fd, cfg.backlog as i32).unwrap_or_else(|e| fail(b"listen", e));
+    fd
+}
+
+/// systemd socket activation (`Accept=no`): fd 3 is our listener when
+/// `LISTEN_PID` is our pid and `LISTEN_FDS` is 1.
+fn activated(env: sys::CStrs) -> Option<OwnedFd> {
+    let (mut pid, mut fds) = (None, None);
+    for var in env {
+        if let Some(v) = var.strip_prefix(b"LISTEN_PID=") {
+            pid = Some(v);
+        } else if let Some(v) = var.strip_prefix(b"LISTEN_FDS=") {
+            fds = Some(v);
+        }
+    }
+    let pid = parse_num(pid?, i32::MAX as u32)?;
+    if fds? != b"1" || pid as i32 != rustix::process::getpid().as_raw_pid() {
+        return None;
+    }
+    let fd = sys::listen_fd();
+    // A socket that does not listen would make accept fail forever.
+    match sockopt::socket_acceptconn(&fd) {
+        Ok(true) => Some(fd),
+        Ok(false) => fail(b"LISTEN_FDS: fd 3", Errno::INVAL),
+        Err(e) => fail(b"LISTEN_FDS: fd 3", e),
+    }
+}
+
+/// `-u UID:GID`: supplementary groups, then group, then user, then proof that
+/// root cannot be had back. Every failure ends the server (status 1).
+fn drop_privileges((uid, gid): (u32, u32)) {
+    use rustix::thread::{set_thread_gid, set_thread_groups, set_thread_uid};
+    use rustix::process::{Gid, Uid};
+    set_thread_groups(&[]).unwrap_or_else(|e| fail(b"setgroups", e));
+    set_thread_gid(Gid::from_raw(gid)).unwrap_or_else(|e| fail(b"setgid", e));
+    set_thread_uid(Uid::from_raw(uid)).unwrap_or_else(|e| fail(b"setuid", e));
+    if uid != 0 && set_thread_uid(Uid::ROOT).is_ok() {
+        fail(b"setuid: root could be regained", Errno::PERM);
+    }
+}
+
+/// A socket address as an [`Ip`] and a port.
+fn ip_port(addr: SocketAddrAny) -> Option<(Ip, u16)> {
+    Some(match SocketAddr::try_from(addr).ok()? {
+        SocketAddr::V4(a) => (Ip::V4(a.ip().octets()), a.port()),
+        SocketAddr::V6(a) => (Ip::V6(a.ip().octets()), a.port()),
+    })
+}
+
+/// The seed's accept loop, made unkillable after djb's tcpserver.
+///
+/// SIGCHLD is let through while accept blocks, so children are reaped as they
+/// end. It is held back only where the loop must not be interrupted: while
+/// checking the connection limit before sleeping on it (sigsuspend lets it
+/// through atomically, so no wake-up is lost), and with `-C` or `-v` from the
+/// per-host check to the table entry and log line of the new child (its end
+/// cannot be handled before its start).
+fn serve(listener: OwnedFd, cfg: &Config) -> ! {
+    let verbose = cfg.log == Log::Verbose;
+    VERBOSE.store(verbose, Relaxed);
+    let mut reaping = false;
+    let mut failing = None;
+    loop {
+        if CHILDREN.load(Relaxed) >= cfg.max {
+            let old = sys::block_children();
+            while CHILDREN.load(Relaxed) >= cfg.max {
+                sys::suspend(&old);
+            }
+            sys::unblock(&old);
+        }
+        let (conn, from) = match net::acceptfrom(&listener) {
+            Ok(c) => c,
+            Err(e) => {
+                accept_failed(e, &mut failing);
+                continue;
+            }
+        };
+        failing = None;
+        if !reaping {
+            // No child exists before the first fork, so the reaper is set up
+            // here, not at start-up: the trace to the first accept stays short.
+            sys::sigaction(sys::SIGCHLD, Some(sigchld_handler), sys::RESTART);
+            sys::unblock_children();
+            reaping = true;
+        }
+        let peer = from.and_then(ip_port).unwrap_or((Ip::V4([0; 4]), 0));
+        let key = peer.0.key();
+        let held = (cfg.per_host > 0 || verbose).then(sys::block_children);
+        if cfg.per_host > 0 && HOSTS.count(key) >= cfg.per_host as usize {
+            if verbose {
+                sys::say(Msg::new().push(b"refused ").ip(peer.0.unmapped()).push(b": per-host limit").line());
+            }
+        } else {
+            // Counted before fork, so a child that ends at once is never
+            // reaped before it was counted.
+            let n = CHILDREN.fetch_add(1, Relaxed) + 1;
+            match sys::fork() {
+                Ok(Fork::Child) => {
+                    IN_CHILD.store(true, Relaxed);
+                    drop(listener);
+                    child_run(Conn::Socket(conn), cfg.timeout);
+                }
+                Ok(Fork::Parent(pid)) => {
+                    if cfg.per_host > 0 {
+                        HOSTS.insert(pid, key);
+                    }
+                    if verbose {
+                        let mut m = Msg::new();
+                        m.push(b"pid ").num(pid as u64).push(b" from ").sockaddr(peer.0.unmapped(), peer.1);
+                        sys::say(m.push(b" (").num(n as u64).push(b"/").num(cfg.max as u64).push(b")").line());
+                    }
+                }
+                Err(e) => {
+                    CHILDREN.fetch_sub(1, Relaxed);
+                    sys::say(Msg::new().push(b"fork: ").errno(e.raw_os_error()).line());
+                }
+            }
+        }
+        if let Some(old) = held {
+            sys::unblock(&old);
+        }
+        // `conn` is closed here: the parent keeps nothing of a connection.
+    }
+}
+
+/// accept() failed: never the end of the server (SPEC §2).
+fn accept_failed(e: Errno, failing: &mut Option<Errno>) {
+    match e {
+        // The connection that was waiting went away, or a signal came: next.
+        Errno::CONNABORTED | Errno::INTR | Errno::AGAIN | Errno::PROTO | Errno::PERM | Errno::NETDOWN
+        | Errno::NOPROTOOPT | Errno::HOSTDOWN | Errno::NONET | Errno::HOSTUNREACH | Errno::OPNOTSUPP
+        | Errno::NETUNREACH | Errno::TIMEDOUT => {}
+        // Out of fds, buffers or memory (or worse): say so once per run of
+        // the same error, and pause so that retrying does not spin.
+        _ => {
+            if *failing != Some(e) {
+                sys::say(Msg::new().push(b"accept: ").errno(e.raw_os_error()).line());
+                *failing = Some(e);
+            }
+            let _ = rustix::thread::nanosleep(&rustix::thread::Timespec { tv_sec: 0, tv_nsec: 250_000_000 });
+        }
+    }
+}
+
+/// The seed's `sigchld_handler`: reaps every child that has ended, with
+/// `wait4(-1, WNOHANG)` until none is left (signals merge: one SIGCHLD may
+/// stand for several ends).
+extern "C" fn sigchld_handler(_: c_int) {
+    // The handler may interrupt the parent between a failed libc call and
+    // its look at errno.
+    let saved = sys::errno_save();
+    while let Ok(Some((pid, status))) = rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
+        let pid = pid.as_raw_pid();
+        // A child inherited across exec was never counted.
+        let _ = CHILDREN.fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
+        HOSTS.remove(pid);
+        if VERBOSE.load(Relaxed) {
+            let mut m = Msg::new();
+            m.push(b"end pid ").num(pid as u64);
+            match (status.exit_status(), status.terminating_signal()) {
+                (Some(code), _) => m.push(b" status ").num(code as u64),
+                (_, Some(sig)) => m.push(b" signal ").num(sig as u64),
+                _ => &mut m,
+            };
+            sys::say(m.line());
+        }
+    }
+    sys::errno_restore(saved);
+}
+
+/// SIGTERM and SIGINT. The parent ends at once, status 0 (SPEC §2): `_exit`
+/// here closes the listener and cannot race the accept loop as a flag would.
+/// A child only inherited the handler: there the signal does what it does by
+/// default (SA_RESETHAND reset it, so raising it again ends the child).
+extern "C" fn term_handler(sig: c_int) {
+    if IN_CHILD.load(Relaxed) {
+        sys::raise(sig);
+    } else {
+        sys::exit(0);
+    }
+}
+
+/// Where a session's bytes come from and go to.
+enum Conn {
+    /// An accepted connection: recv/send.
+    Socket(OwnedFd),
+    /// `-i`: stdin and stdout, which may be pipes: read/write.
+    Stdio,
+}
+
+impl Conn {
+    fn read(&self, buf: &mut [u8]) -> sys::Result<usize> {
+        match self {
+            Conn::Socket(fd) => net::recv(fd, buf, RecvFlags::empty()).map(|(n, _)| n),
+            Conn::Stdio => rustix::io::read(sys::stdio(0), buf),
+        }
+    }
+
+    /// Sends all of `buf`, however many calls it takes; a peer that is gone
+    /// or stuck ends this session only.
+    fn write_all(&self, mut buf: &[u8]) {
+        while !buf.is_empty() {
+            let sent = match self {
+                Conn::Socket(fd) => net::send(fd, buf, SendFlags::NOSIGNAL),
+                Conn::Stdio => rustix::io::write(sys::stdio(1), buf),
+            };
+            match sent {
+                Ok(n) => buf = &buf[n..],
+                Err(Errno::INTR) => {}
+                Err(e) => end(e),
+            }
+        }
+    }
+
+    /// `-t`: a read or write that waits longer than `secs` fails with EAGAIN.
+    fn set_timeout(&self, secs: u32) {
+        let t = Some(Duration::from_secs(secs as u64));
+        let (r, w): (BorrowedFd<'_>, BorrowedFd<'_>) = match self {
+            Conn::Socket(fd) => (fd.as_fd(), fd.as_fd()),
+            Conn::Stdio => (sys::stdio(0), sys::stdio(1)),
+        };
+        // Under inetd these are the socket; on pipes there is nothing to set.
+        let _ = sockopt::set_socket_timeout(r, Timeout::Recv, t);
+        let _ = sockopt::set_socket_timeout(w, Timeout::Send, t);
+    }
+}
+
+/// Ends a session on an I/O error: status 0 when the peer is simply gone,
+/// 1 otherwise (a timeout, say), for the `-v` log.
+fn end(e: Errno) -> ! {
+    sys::exit(match e {
+        Errno::PIPE | Errno::CONNRESET => 0,
+        _ => 1,
+    })
+}
+
+/// The seed's `child_run`: serves one connection until end of input, then
+/// ends the process (status 0). Reads are as large as the buffer's free
+/// space, and each read's complete lines go back with one send.
+fn child_run(conn: Conn, timeout: u32) -> ! {
+    if timeout > 0 {
+        conn.set_timeout(timeout);
+    }
+    let mut lines = Lines::new(sys::line_buffer());
+    loop {
+        let n = match conn.read(lines.space()) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(Errno::INTR) => continue,
+            Err(e) => end(e),
+        };
+        let k = lines.arrived(n);
+        if k > 0 {
+            conn.write_all(lines.ready(k));
+            lines.sent(k);
+        }
+    }
+    conn.write_all(lines.held());
+    sys::exit(0)
+}

@@ -1,0 +1,167 @@
+//! Messages without `core::fmt`: a fixed line buffer that numbers, addresses
+//! and error texts are appended to, written out with one write(2) so lines from
+//! the parent and its signal handler never interleave.
+
+/// Longest message; anything longer (a huge argument echoed back) is cut, and
+/// the line still ends in a newline.
+pub const MSG_MAX: usize = 240;
+
+/// One line being built.
+pub struct Msg {
+    buf: [u8; MSG_MAX],
+    len: usize,
+}
+
+impl Msg {
+    /// A line for stderr, starting with the program name as SPEC §4 asks.
+    pub fn new() -> Self {
+        let mut m = Self::plain();
+        m.push(b"rot13d: ");
+        m
+    }
+
+    /// A line with no prefix (usage and version go to stdout).
+    pub fn plain() -> Self {
+        Msg { buf: [0; MSG_MAX], len: 0 }
+    }
+
+    /// Appends bytes, keeping the last place for the newline.
+    pub fn push(&mut self, s: &[u8]) -> &mut Self {
+        for &b in s {
+            if self.len == MSG_MAX - 1 {
+                break;
+            }
+            self.buf[self.len] = b;
+            self.len += 1;
+        }
+        self
+    }
+
+    /// Appends `n` in decimal.
+    pub fn num(&mut self, n: u64) -> &mut Self {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = n;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push(&digits[i..])
+    }
+
+    /// Appends `n` in lower-case hex without leading zeros.
+    pub fn hex(&mut self, n: u16) -> &mut Self {
+        let mut shift = 12;
+        while shift > 0 && (n >> shift) == 0 {
+            shift -= 4;
+        }
+        loop {
+            self.push(&[b"0123456789abcdef"[(n >> shift) as usize & 15]]);
+            if shift == 0 {
+                return self;
+            }
+            shift -= 4;
+        }
+    }
+
+    /// Ends the line and returns it, newline included.
+    pub fn line(&mut self) -> &[u8] {
+        self.buf[self.len] = b'\n';
+        &self.buf[..self.len + 1]
+    }
+}
+
+/// Returns the words for an errno value, lower case as in SPEC §4
+/// (`bind: address already in use`); `None` for a rare one, printed by number.
+pub fn errno_text(errno: i32) -> Option<&'static [u8]> {
+    // The kernel's numbers are the same on every architecture for these,
+    // except where noted by the cfg (MIPS, SPARC and Alpha renumber most).
+    Some(match errno {
+        1 => b"operation not permitted",
+        2 => b"no such file or directory",
+        4 => b"interrupted system call",
+        9 => b"bad file descriptor",
+        11 => b"resource temporarily unavailable",
+        12 => b"out of memory",
+        13 => b"permission denied",
+        22 => b"invalid argument",
+        23 => b"too many open files in system",
+        24 => b"too many open files",
+        #[cfg(not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")))]
+        88 => b"not a socket",
+        #[cfg(not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")))]
+        93 => b"protocol not supported",
+        #[cfg(not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")))]
+        97 => b"address family not supported",
+        #[cfg(not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")))]
+        98 => b"address already in use",
+        #[cfg(not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")))]
+        99 => b"address not available",
+        #[cfg(not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")))]
+        105 => b"no buffer space available",
+        _ => return None,
+    })
+}
+
+impl Msg {
+    /// Appends the cause of a failed call: its words, or `error N`.
+    pub fn errno(&mut self, errno: i32) -> &mut Self {
+        match errno_text(errno) {
+            Some(t) => self.push(t),
+            None => self.push(b"error ").num(errno as u64),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_a_line() {
+        let mut m = Msg::new();
+        m.push(b"bind: ").errno(98);
+        assert_eq!(m.line(), b"rot13d: bind: address already in use\n");
+        let mut m = Msg::new();
+        m.push(b"x ").errno(4095);
+        assert_eq!(m.line(), b"rot13d: x error 4095\n");
+    }
+
+    #[test]
+    fn numbers() {
+        for n in [0u64, 7, 10, 65535, 4_294_967_295, u64::MAX] {
+            let mut m = Msg::plain();
+            m.num(n);
+            assert_eq!(m.line(), format!("{n}\n").as_bytes());
+        }
+        for n in [0u16, 1, 0xf, 0x10, 0xabc, 0x1000, 0xffff] {
+            let mut m = Msg::plain();
+            m.hex(n);
+            assert_eq!(m.line(), format!("{n:x}\n").as_bytes());
+        }
+    }
+
+    #[test]
+    fn long_lines_are_cut_but_end_in_newline() {
+        let mut m = Msg::new();
+        m.push(&[b'x'; 1000]);
+        let line = m.line();
+        assert_eq!(line.len(), MSG_MAX);
+        assert_eq!(line.last(), Some(&b'\n'));
+    }
+
+    #[test]
+    fn errno_words_match_the_c_library() {
+        // Where the C library's words are already plain, ours are the same.
+        for e in [1, 11, 13, 22, 23, 24, 97, 98, 105] {
+            let ours = std::str::from_utf8(errno_text(e).unwrap()).unwrap();
+            let libc = std::io::Error::from_raw_os_error(e).to_string().to_lowercase();
+            assert!(libc.starts_with(ours), "{e}: {ours} / {libc}");
+        }
+        assert_eq!(errno_text(4095), None);
+    }
+}

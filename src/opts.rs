@@ -1,0 +1,233 @@
+//! The command line of SPEC §3, parsed getopt-style: `-p 80` or `-p80`, flags
+//! clustered (`-qr`), `--` ends the options; anything else is a usage error.
+
+use crate::addr::{parse_ip, parse_num, Ip};
+use crate::msg::Msg;
+
+/// What the startup line and the log say.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Log {
+    /// `-q`: no startup line (errors are still reported).
+    Quiet,
+    /// The startup line and errors.
+    Normal,
+    /// `-v`: also a line per connection start, end and refusal.
+    Verbose,
+}
+
+/// Everything the server is asked to do.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Config {
+    pub inetd: bool,
+    pub log: Log,
+    pub reuseport: bool,
+    pub ip: Ip,
+    pub port: u16,
+    pub backlog: u32,
+    pub max: u32,
+    pub per_host: u32,
+    pub timeout: u32,
+    /// `-u UID[:GID]`.
+    pub ids: Option<(u32, u32)>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            inetd: false,
+            log: Log::Normal,
+            reuseport: false,
+            ip: Ip::V4([0; 4]),
+            port: 50005,
+            backlog: 1024,
+            max: 256,
+            per_host: 0,
+            timeout: 0,
+            ids: None,
+        }
+    }
+}
+
+/// What the command line asks for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Command {
+    Serve(Config),
+    Help,
+    Version,
+}
+
+/// A usage error: what was wrong, and the argument that was.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Usage<'a> {
+    pub why: &'static [u8],
+    pub arg: &'a [u8],
+}
+
+impl Usage<'_> {
+    /// The one-line message, with the hint (SPEC §4: exit status 2).
+    pub fn msg(&self) -> Msg {
+        let mut m = Msg::new();
+        m.push(self.why).push(self.arg).push(b" (rot13d -h for help)");
+        m
+    }
+}
+
+/// `-h` prints this to stdout.
+pub const HELP: &[u8] = b"usage: rot13d [-i] [-q | -v] [-r] [-l ADDR] [-p PORT] [-b BACKLOG] [-c MAX] [-C PERHOST] [-t SECS] [-u UID[:GID]]
+Answers each line with its ROT13, one process per connection.
+ -l ADDR     listen on numeric IPv4/IPv6 ADDR (0.0.0.0)
+ -p PORT     TCP port, 0 = any (50005)
+ -b BACKLOG  listen backlog (1024)
+ -c MAX      connections at once, 1-65535 (256)
+ -C PERHOST  connections at once per address, 0 = no limit (0)
+ -t SECS     close a connection idle SECS s, 0 = never (0)
+ -u UID:GID  switch to these ids after listening
+ -r          SO_REUSEPORT: share the port with other instances
+ -i          inetd mode: one session on stdin/stdout
+ -q          no startup line
+ -v          log each connection
+ -h, -V      this help, the version
+";
+
+/// `-V` prints this to stdout.
+pub const VERSION: &[u8] = concat!("rot13d ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
+
+/// Parses the arguments after the program name.
+pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(args: I) -> Result<Command, Usage<'a>> {
+    let mut c = Config::default();
+    let mut args = args;
+    while let Some(arg) = args.next() {
+        let mut flags = match arg {
+            b"--" => break,
+            [b'-', flags @ ..] if !flags.is_empty() => flags,
+            _ => return Err(Usage { why: b"unexpected argument: ", arg }),
+        };
+        while let [opt, rest @ ..] = flags {
+            flags = rest;
+            match opt {
+                b'i' => c.inetd = true,
+                b'q' => c.log = Log::Quiet,
+                b'v' => c.log = Log::Verbose,
+                b'r' => c.reuseport = true,
+                b'h' => return Ok(Command::Help),
+                b'V' => return Ok(Command::Version),
+                b'l' | b'p' | b'b' | b'c' | b'C' | b't' | b'u' => {
+                    // The value is the rest of this argument, or the next one.
+                    let val = match rest {
+                        [] => args.next().ok_or(Usage { why: b"option needs a value: -", arg: &arg[arg.len() - 1..] })?,
+                        v => v,
+                    };
+                    flags = &[];
+                    set(&mut c, *opt, val)?;
+                }
+                _ => return Err(Usage { why: b"unknown option: -", arg: core::slice::from_ref(opt) }),
+            }
+        }
+    }
+    match args.next() {
+        Some(arg) => Err(Usage { why: b"unexpected argument: ", arg }),
+        None => Ok(Command::Serve(c)),
+    }
+}
+
+/// Sets option `opt` from its value `val`.
+fn set<'a>(c: &mut Config, opt: u8, val: &'a [u8]) -> Result<(), Usage<'a>> {
+    let (why, ok): (&'static [u8], bool) = match opt {
+        b'l' => (b"bad address for -l: ", parse_ip(val).map(|ip| c.ip = ip).is_some()),
+        b'p' => (b"bad port for -p: ", parse_num(val, 65535).map(|n| c.port = n as u16).is_some()),
+        b'b' => (b"bad backlog for -b: ", parse_num(val, 65535).map(|n| c.backlog = n).is_some()),
+        b'c' => (
+            b"bad connection limit for -c (1-65535): ",
+            parse_num(val, 65535).filter(|&n| n > 0).map(|n| c.max = n).is_some(),
+        ),
+        b'C' => (b"bad per-host limit for -C (0-65535): ", parse_num(val, 65535).map(|n| c.per_host = n).is_some()),
+        b't' => (b"bad timeout for -t: ", parse_num(val, u32::MAX).map(|n| c.timeout = n).is_some()),
+        _ => (b"bad ids for -u (UID[:GID]): ", parse_ids(val).map(|ids| c.ids = Some(ids)).is_some()),
+    };
+    if ok { Ok(()) } else { Err(Usage { why, arg: val }) }
+}
+
+/// Parses `UID[:GID]`; the GID defaults to the UID. `-1` (4294967295) means
+/// "unchanged" to setuid(2), so it is not an id.
+fn parse_ids(val: &[u8]) -> Option<(u32, u32)> {
+    let mut parts = val.splitn(2, |&b| b == b':');
+    let uid = parse_num(parts.next()?, u32::MAX - 1)?;
+    let gid = match parts.next() {
+        Some(g) => parse_num(g, u32::MAX - 1)?,
+        None => uid,
+    };
+    Some((uid, gid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Command, String> {
+        parse(args.iter().map(|a| a.as_bytes())).map_err(|u| {
+            let mut m = u.msg();
+            String::from_utf8(m.line().to_vec()).unwrap()
+        })
+    }
+
+    fn cfg(args: &[&str]) -> Config {
+        match p(args) {
+            Ok(Command::Serve(c)) => c,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_seeds() {
+        let c = cfg(&[]);
+        assert_eq!((c.ip, c.port, c.backlog, c.max, c.per_host, c.timeout), (Ip::V4([0; 4]), 50005, 1024, 256, 0, 0));
+        assert_eq!((c.inetd, c.log, c.reuseport, c.ids), (false, Log::Normal, false, None));
+    }
+
+    #[test]
+    fn every_option_both_spellings() {
+        let a = cfg(&["-l", "::1", "-p", "0", "-b", "5", "-c", "3", "-C", "2", "-t", "9", "-u", "65534:100", "-r", "-i", "-v"]);
+        let b = cfg(&["-l::1", "-p0", "-b5", "-c3", "-C2", "-t9", "-u65534:100", "-riv"]);
+        assert_eq!(a, b);
+        assert_eq!(a.ip, Ip::V6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]));
+        assert_eq!((a.port, a.backlog, a.max, a.per_host, a.timeout), (0, 5, 3, 2, 9));
+        assert_eq!((a.ids, a.reuseport, a.inetd, a.log), (Some((65534, 100)), true, true, Log::Verbose));
+        assert_eq!(cfg(&["-u", "7"]).ids, Some((7, 7)));
+        assert_eq!(cfg(&["-v", "-q"]).log, Log::Quiet);
+        assert_eq!(cfg(&["-qp", "80"]).port, 80);
+        assert_eq!(cfg(&["--"]).port, 50005);
+    }
+
+    #[test]
+    fn help_and_version() {
+        assert_eq!(p(&["-h"]), Ok(Command::Help));
+        assert_eq!(p(&["-p", "1", "-V", "-x"]), Ok(Command::Version));
+        assert!(VERSION.starts_with(b"rot13d 0."));
+    }
+
+    #[test]
+    fn usage_errors_say_what_and_hint() {
+        let cases = [
+            (&["-x"][..], "rot13d: unknown option: -x (rot13d -h for help)\n"),
+            (&["-p"], "rot13d: option needs a value: -p (rot13d -h for help)\n"),
+            (&["-qp"], "rot13d: option needs a value: -p (rot13d -h for help)\n"),
+            (&["-p", "70000"], "rot13d: bad port for -p: 70000 (rot13d -h for help)\n"),
+            (&["-p", "abc"], "rot13d: bad port for -p: abc (rot13d -h for help)\n"),
+            (&["-l", "1.2.3.256"], "rot13d: bad address for -l: 1.2.3.256 (rot13d -h for help)\n"),
+            (&["-l", "localhost"], "rot13d: bad address for -l: localhost (rot13d -h for help)\n"),
+            (&["-c", "0"], "rot13d: bad connection limit for -c (1-65535): 0 (rot13d -h for help)\n"),
+            (&["-c", "65536"], "rot13d: bad connection limit for -c (1-65535): 65536 (rot13d -h for help)\n"),
+            (&["-C", "x"], "rot13d: bad per-host limit for -C (0-65535): x (rot13d -h for help)\n"),
+            (&["-t", "-1"], "rot13d: bad timeout for -t: -1 (rot13d -h for help)\n"),
+            (&["-b", ""], "rot13d: bad backlog for -b:  (rot13d -h for help)\n"),
+            (&["-u", "1:"], "rot13d: bad ids for -u (UID[:GID]): 1: (rot13d -h for help)\n"),
+            (&["-u", "4294967295"], "rot13d: bad ids for -u (UID[:GID]): 4294967295 (rot13d -h for help)\n"),
+            (&["foo"], "rot13d: unexpected argument: foo (rot13d -h for help)\n"),
+            (&["-"], "rot13d: unexpected argument: - (rot13d -h for help)\n"),
+            (&["--", "-p"], "rot13d: unexpected argument: -p (rot13d -h for help)\n"),
+        ];
+        for (args, want) in cases {
+            assert_eq!(p(args), Err(want.to_string()), "{args:?}");
+        }
+    }
+}

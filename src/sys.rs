@@ -1,0 +1,280 @@
+//! The platform seam: the binary's one door to the kernel besides rustix, and
+//! (with `arch`) the only place `unsafe` is allowed.
+//!
+//! The default build gets fork, signals, `_exit` and its entry point from the
+//! C library; the `nolibc` build gets the same from `arch` as raw system calls.
+//! Everything else is rustix, inline, in both.
+#![allow(unsafe_code)]
+
+use core::ffi::c_int;
+use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
+pub use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+pub use rustix::io::{Errno, Result};
+
+#[cfg(feature = "nolibc")]
+use crate::arch;
+
+/// Signal numbers, from the platform's headers.
+#[cfg(not(feature = "nolibc"))]
+pub use libc::{SIGCHLD, SIGINT, SIGPIPE, SIGTERM};
+#[cfg(feature = "nolibc")]
+pub use arch::{SIGCHLD, SIGINT, SIGPIPE, SIGTERM};
+
+/// A signal handler, as the kernel calls it.
+pub type Handler = extern "C" fn(c_int);
+
+/// The program's arguments or environment: a NULL-terminated array of C
+/// strings, as the entry point received it.
+#[derive(Clone, Copy)]
+pub struct CStrs(*const *const u8);
+
+impl Iterator for CStrs {
+    type Item = &'static [u8];
+
+    fn next(&mut self) -> Option<&'static [u8]> {
+        // SAFETY: a `CStrs` is made only by the entry point, from the argv or
+        // envp the kernel laid out: NULL-terminated arrays of NUL-terminated
+        // strings that stay in place, unchanged, until the process ends.
+        unsafe {
+            let s = *self.0;
+            if s.is_null() {
+                return None;
+            }
+            self.0 = self.0.add(1);
+            let mut n = 0;
+            while *s.add(n) != 0 {
+                n += 1;
+            }
+            Some(core::slice::from_raw_parts(s, n))
+        }
+    }
+}
+
+/// `main(argc, argv, envp)`—The C library's start-up code calls this.
+#[cfg(not(feature = "nolibc"))]
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: c_int, argv: *const *const u8, envp: *const *const u8) -> c_int {
+    crate::main(CStrs(argv), CStrs(envp))
+}
+
+/// Our `_start` (in `arch`) calls this with the initial stack pointer.
+///
+/// # Safety
+/// `sp` must be the stack pointer the kernel set at execve: argc, then argv,
+/// NULL, envp, NULL (System V ABI, §3.4.1).
+#[cfg(feature = "nolibc")]
+pub unsafe extern "C" fn start(sp: *const usize) -> ! {
+    // SAFETY: the layout above, by this function's contract.
+    let (argv, envp) = unsafe {
+        let argc = *sp;
+        let argv = sp.add(1) as *const *const u8;
+        (argv, argv.add(argc + 1))
+    };
+    exit(crate::main(CStrs(argv), CStrs(envp)))
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    // The message is not formatted: that would bring in core::fmt. A panic is
+    // a bug; 70 is EX_SOFTWARE.
+    exit(70)
+}
+
+/// `_exit(code)`—Ends the process at once; the kernel closes its fds.
+pub fn exit(code: c_int) -> ! {
+    #[cfg(not(feature = "nolibc"))]
+    // SAFETY: `_exit` takes any status and does not return.
+    unsafe {
+        libc::_exit(code)
+    }
+    #[cfg(feature = "nolibc")]
+    arch::exit(code)
+}
+
+/// What [`fork`] returns in each process.
+pub enum Fork {
+    Child,
+    Parent(i32),
+}
+
+/// `fork()`—Creates a child process, a copy of this one.
+pub fn fork() -> Result<Fork> {
+    #[cfg(not(feature = "nolibc"))]
+    // SAFETY: the process is single-threaded, so the child may call anything
+    // the parent could.
+    let pid = unsafe { libc::fork() };
+    #[cfg(not(feature = "nolibc"))]
+    if pid < 0 {
+        return Err(errno());
+    }
+    #[cfg(feature = "nolibc")]
+    let pid = arch::fork()?;
+    Ok(if pid == 0 { Fork::Child } else { Fork::Parent(pid) })
+}
+
+/// The C library's `errno`, as rustix reports errors.
+#[cfg(not(feature = "nolibc"))]
+fn errno() -> Errno {
+    // SAFETY: `__errno_location` returns this thread's errno, always valid.
+    Errno::from_raw_os_error(unsafe { *libc::__errno_location() })
+}
+
+/// `SA_RESTART`: a blocking call the handler interrupted carries on.
+pub const RESTART: u32 = 0x1000_0000;
+/// `SA_RESETHAND`: the handler runs once; the next signal gets the default.
+pub const ONCE: u32 = 0x8000_0000;
+
+/// `sigaction(sig, {handler, flags})`—Sets how signal `sig` is handled:
+/// by `handler`, or ignored when `None`.
+pub fn sigaction(sig: c_int, handler: Option<Handler>, flags: u32) {
+    let h = match handler {
+        Some(f) => f as usize,
+        None => 1, // SIG_IGN
+    };
+    #[cfg(not(feature = "nolibc"))]
+    // SAFETY: `act` is fully initialised (zeroed: empty mask) before the
+    // call; the handlers are `extern "C" fn(c_int)` that only touch atomics
+    // and make async-signal-safe system calls.
+    unsafe {
+        let mut act: libc::sigaction = core::mem::zeroed();
+        act.sa_sigaction = h;
+        act.sa_flags = flags as c_int;
+        libc::sigaction(sig, &act, core::ptr::null_mut());
+    }
+    #[cfg(feature = "nolibc")]
+    arch::sigaction(sig, h, flags as u64);
+}
+
+/// `sigaction(SIGPIPE, SIG_IGN)` once: a peer that closed early turns our
+/// writes into EPIPE errors instead of killing us. Done on first need rather
+/// than at start-up, which keeps the trace to the first accept short; sockets
+/// use MSG_NOSIGNAL and never need it.
+pub fn ignore_sigpipe() {
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if !DONE.swap(true, Relaxed) {
+        sigaction(SIGPIPE, None, 0);
+    }
+}
+
+/// A saved signal mask.
+#[cfg(not(feature = "nolibc"))]
+pub struct Mask(libc::sigset_t);
+#[cfg(feature = "nolibc")]
+pub struct Mask(u64);
+
+/// `sigprocmask(how, {SIGCHLD}, &old)`—Blocks (`SIG_BLOCK`) or unblocks
+/// (`SIG_UNBLOCK`) SIGCHLD; returns the mask from before.
+fn mask_children(block: bool) -> Mask {
+    #[cfg(not(feature = "nolibc"))]
+    // SAFETY: both sets are initialised by sigemptyset before use.
+    unsafe {
+        let mut set: libc::sigset_t = core::mem::zeroed();
+        let mut old: libc::sigset_t = core::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, SIGCHLD);
+        let how = if block { libc::SIG_BLOCK } else { libc::SIG_UNBLOCK };
+        libc::sigprocmask(how, &set, &mut old);
+        Mask(old)
+    }
+    #[cfg(feature = "nolibc")]
+    Mask(arch::sigprocmask(if block { 0 } else { 1 }, 1 << (SIGCHLD - 1)))
+}
+
+/// Holds SIGCHLD back until [`unblock`]; returns the mask to restore.
+pub fn block_children() -> Mask {
+    mask_children(true)
+}
+
+/// Lets SIGCHLD through (it may have been blocked by whoever started us).
+pub fn unblock_children() {
+    mask_children(false);
+}
+
+/// `sigprocmask(SIG_SETMASK, old)`—Restores the mask [`block_children`] saved.
+pub fn unblock(old: &Mask) {
+    #[cfg(not(feature = "nolibc"))]
+    // SAFETY: `old` was filled in by sigprocmask.
+    unsafe {
+        libc::sigprocmask(libc::SIG_SETMASK, &old.0, core::ptr::null_mut());
+    }
+    #[cfg(feature = "nolibc")]
+    arch::sigprocmask(2, old.0);
+}
+
+/// `sigsuspend(old)`—Sleeps until a handler has run, with the mask from
+/// before [`block_children`]: the check before it cannot miss a SIGCHLD.
+pub fn suspend(old: &Mask) {
+    #[cfg(not(feature = "nolibc"))]
+    // SAFETY: `old` was filled in by sigprocmask.
+    unsafe {
+        libc::sigsuspend(&old.0);
+    }
+    #[cfg(feature = "nolibc")]
+    arch::sigsuspend(old.0);
+}
+
+/// `kill(getpid(), sig)`—Sends `sig` to this process.
+pub fn raise(sig: c_int) {
+    if let Some(sig) = rustix::process::Signal::from_named_raw(sig) {
+        let _ = rustix::process::kill_process(rustix::process::getpid(), sig);
+    }
+}
+
+/// Standard input, output and error: open for the whole life of the process
+/// by convention; if one is closed, calls on it fail with EBADF, handled there.
+pub fn stdio(fd: c_int) -> BorrowedFd<'static> {
+    // SAFETY: see above; a `BorrowedFd` of a closed fd is only ever an error.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+/// `write(2, line)`—Writes one message to stderr with one write (SPEC §4).
+pub fn say(line: &[u8]) {
+    ignore_sigpipe();
+    let _ = rustix::io::write(stdio(2), line);
+}
+
+/// The size of a session's line buffer: a line longer than this goes out in
+/// pieces of this size.
+pub const LINE_MAX: usize = 64 * 1024;
+
+/// The session's line buffer, handed out once per process.
+///
+/// It lives in `.bss`, not on the stack: the compiler probes every page of a
+/// large stack frame, so a 64 KiB array there would cost every child 64 KiB
+/// of memory; here a child touches only the pages its data reaches.
+pub fn line_buffer() -> &'static mut [u8; LINE_MAX] {
+    static mut LINE: [u8; LINE_MAX] = [0; LINE_MAX];
+    static TAKEN: AtomicBool = AtomicBool::new(false);
+    if TAKEN.swap(true, Relaxed) {
+        exit(70);
+    }
+    // SAFETY: TAKEN lets this reference be made once, so it is the only one;
+    // the process is single-threaded and no signal handler touches LINE.
+    unsafe { &mut *(&raw mut LINE) }
+}
+
+/// The listening socket systemd passed as fd 3 (socket activation).
+pub fn listen_fd() -> OwnedFd {
+    use rustix::fd::FromRawFd;
+    // SAFETY: the caller checked LISTEN_PID and LISTEN_FDS: fd 3 was passed
+    // to this process to own, and nothing else in it uses fd 3.
+    unsafe { OwnedFd::from_raw_fd(3) }
+}
+
+/// The C library's errno, saved by a signal handler (0 without libc).
+pub fn errno_save() -> c_int {
+    #[cfg(not(feature = "nolibc"))]
+    // SAFETY: `__errno_location` returns this thread's errno, always valid.
+    return unsafe { *libc::__errno_location() };
+    #[cfg(feature = "nolibc")]
+    0
+}
+
+/// Puts back what [`errno_save`] saved.
+pub fn errno_restore(_saved: c_int) {
+    #[cfg(not(feature = "nolibc"))]
+    // SAFETY: as in `errno_save`.
+    unsafe {
+        *libc::__errno_location() = _saved;
+    }
+}
