@@ -28,6 +28,9 @@ fn main() {
         ]
     } else {
         &[
+            // The C library. Named here because the libc crate links it only
+            // when its `std` feature is off, and test dependencies turn it on.
+            "-lc",
             // Only the GNU hash table (the glibc loader needs no SysV one).
             "-Wl,--hash-style=gnu",
             // Resolve the few libc symbols at load time once: no lazy PLT stubs.

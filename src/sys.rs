@@ -80,6 +80,12 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     exit(70)
 }
 
+/// Test builds compile the dependencies for unwinding, and they then name the
+/// unwinder's personality routine. Nothing unwinds here (panic = "abort").
+#[cfg(debug_assertions)]
+#[unsafe(no_mangle)]
+extern "C" fn rust_eh_personality() {}
+
 /// `_exit(code)`—Ends the process at once; the kernel closes its fds.
 pub fn exit(code: c_int) -> ! {
     #[cfg(not(feature = "nolibc"))]
