@@ -40,4 +40,10 @@ fn main() {
     for arg in common.iter().chain(own) {
         println!("cargo:rustc-link-arg-bins={arg}");
     }
+    // A linker script that only throws away: the unwind tables (.eh_frame,
+    // a quarter of the binary; panic = "abort" never reads them) and the
+    // toolchain's .comment. Every other section is placed as usual.
+    let script = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("discard.ld");
+    std::fs::write(&script, "SECTIONS { /DISCARD/ : { *(.eh_frame) *(.comment) } } INSERT AFTER .text;\n").unwrap();
+    println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
 }

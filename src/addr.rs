@@ -51,77 +51,92 @@ pub fn parse_num(s: &[u8], max: u32) -> Option<u32> {
 /// leading zeros (they would read as octal to inet_aton).
 pub fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
     let mut out = [0u8; 4];
-    let mut parts = s.split(|&c| c == b'.');
-    for o in out.iter_mut() {
-        let p = parts.next()?;
-        if p.len() > 1 && p[0] == b'0' {
+    let mut rest = s;
+    for (i, o) in out.iter_mut().enumerate() {
+        let end = rest.iter().position(|&c| c == b'.').unwrap_or(rest.len());
+        let part = &rest[..end];
+        if part.len() > 1 && part[0] == b'0' {
             return None;
         }
-        *o = parse_num(p, 255)? as u8;
+        *o = parse_num(part, 255)? as u8;
+        // Three parts end at a dot, the last at the end.
+        match (i, rest.get(end)) {
+            (3, None) => {}
+            (0..3, Some(_)) => rest = &rest[end + 1..],
+            _ => return None,
+        }
     }
-    if parts.next().is_some() { None } else { Some(out) }
+    Some(out)
 }
 
 /// Parses an IPv6 address in any RFC 4291 text form: hex groups, one `::`,
 /// and an optional dotted quad in the last 32 bits.
 pub fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
-    let mut groups = [0u16; 8];
-    let mut n = 0; // groups parsed
-    let mut gap = None; // where `::` stood, in groups
-    let mut rest = s;
-    if let [b':', b':', tail @ ..] = rest {
+    let mut g = [0u16; 8];
+    let (mut n, mut gap, mut i) = (0, None, 0);
+    if s.starts_with(b"::") {
         gap = Some(0);
-        rest = tail;
+        i = 2;
     }
-    while !rest.is_empty() {
-        let end = rest.iter().position(|&c| c == b':').unwrap_or(rest.len());
-        let (tok, tail) = rest.split_at(end);
-        if tail.is_empty() && tok.contains(&b'.') {
-            // A dotted quad fills the last two groups.
+    while i < s.len() {
+        let start = i;
+        let mut v = 0;
+        while let Some(d) = s.get(i).and_then(|&c| (c as char).to_digit(16)) {
+            v = v << 4 | d;
+            i += 1;
+            if i - start > 4 {
+                return None;
+            }
+        }
+        if s.get(i) == Some(&b'.') {
+            // A dotted quad: the last two groups, and the end.
+            let q = parse_v4(&s[start..])?;
             if n > 6 {
                 return None;
             }
-            let q = parse_v4(tok)?;
-            groups[n] = u16::from_be_bytes([q[0], q[1]]);
-            groups[n + 1] = u16::from_be_bytes([q[2], q[3]]);
+            g[n] = u16::from_be_bytes([q[0], q[1]]);
+            g[n + 1] = u16::from_be_bytes([q[2], q[3]]);
             n += 2;
             break;
         }
-        if tok.is_empty() || tok.len() > 4 || n == 8 {
+        if i == start || n == 8 {
             return None;
         }
-        let mut g = 0u16;
-        for &c in tok {
-            g = g << 4 | (c as char).to_digit(16)? as u16;
-        }
-        groups[n] = g;
+        g[n] = v as u16;
         n += 1;
-        rest = match tail {
-            [] => tail,
-            [b':', b':', t @ ..] if gap.is_none() => {
-                gap = Some(n);
-                t
-            }
-            [b':', t @ ..] if !t.is_empty() => t,
-            _ => return None,
-        };
-    }
-    let mut out = [0u8; 16];
-    let mut place = |i: usize, g: u16| out[2 * i..2 * i + 2].copy_from_slice(&g.to_be_bytes());
-    match gap {
-        None if n == 8 => (0..8).for_each(|i| place(i, groups[i])),
-        Some(at) if n < 8 => {
-            (0..at).for_each(|i| place(i, groups[i]));
-            (at..n).for_each(|i| place(i + 8 - n, groups[i]));
+        if i == s.len() {
+            break;
         }
+        if s[i] != b':' {
+            return None;
+        }
+        i += 1;
+        match s.get(i) {
+            Some(b':') if gap.is_none() => {
+                gap = Some(n);
+                i += 1;
+            }
+            None | Some(b':') => return None,
+            _ => {}
+        }
+    }
+    // Groups before the gap stay in front, the rest go to the end.
+    let at = match gap {
+        None if n == 8 => 8,
+        Some(at) if n < 8 => at,
         _ => return None,
+    };
+    let mut out = [0u8; 16];
+    for (k, v) in g[..n].iter().enumerate() {
+        let d = if k < at { k } else { k + 8 - n };
+        out[2 * d..2 * d + 2].copy_from_slice(&v.to_be_bytes());
     }
     Some(out)
 }
 
 /// Parses a numeric IPv4 or IPv6 address (`-l`).
 pub fn parse_ip(s: &[u8]) -> Option<Ip> {
-    if s.contains(&b':') {
+    if s.iter().any(|&c| c == b':') {
         parse_v6(s).map(Ip::V6)
     } else {
         parse_v4(s).map(Ip::V4)
@@ -130,11 +145,13 @@ pub fn parse_ip(s: &[u8]) -> Option<Ip> {
 
 impl Msg {
     /// Appends an address in its canonical text form (RFC 5952 for IPv6:
-    /// lower case, the first longest run of two or more zero groups as `::`).
+    /// lower case, the first longest run of two or more zero groups as `::`,
+    /// IPv4-mapped as `::ffff:a.b.c.d`).
     pub fn ip(&mut self, ip: Ip) -> &mut Self {
-        let a = match ip.unmapped() {
-            Ip::V4(q) => {
-                if let Ip::V6(_) = ip {
+        let a = match (ip, ip.unmapped()) {
+            (_, Ip::V6(a)) => a,
+            (v, Ip::V4(q)) => {
+                if v != Ip::V4(q) {
                     self.push(b"::ffff:");
                 }
                 for (i, &o) in q.iter().enumerate() {
@@ -145,31 +162,29 @@ impl Msg {
                 }
                 return self;
             }
-            Ip::V6(a) => a,
         };
         let g = |i: usize| u16::from_be_bytes([a[2 * i], a[2 * i + 1]]);
-        let (mut best, mut best_len, mut run) = (8, 0, 0);
+        let (mut best, mut len, mut run) = (0, 0, 0);
         for i in 0..8 {
             run = if g(i) == 0 { run + 1 } else { 0 };
-            if run > best_len {
-                best_len = run;
+            if run > len {
+                len = run;
                 best = i + 1 - run;
             }
         }
-        if best_len < 2 {
-            best = 8;
-        }
-        let mut i = 0;
+        let (mut i, mut sep) = (0, false);
         while i < 8 {
-            if i == best {
+            if len > 1 && i == best {
                 self.push(b"::");
-                i += best_len;
+                i += len;
+                sep = false;
                 continue;
             }
-            if i > 0 && i != best + best_len {
+            if sep {
                 self.push(b":");
             }
             self.hex(g(i));
+            sep = true;
             i += 1;
         }
         self

@@ -22,7 +22,7 @@ use rot13d::frame::Lines;
 use rot13d::hosts::Hosts;
 use rot13d::msg::Msg;
 use rot13d::opts::{self, Command, Config, Log};
-use rustix::net::{self, AddressFamily, RecvFlags, SendFlags, SocketAddr, SocketAddrAny, SocketType};
+use rustix::net::{self, AddressFamily, RecvFlags, SendFlags, SocketType};
 use rustix::net::sockopt::{self, Timeout};
 use sys::{AsFd, BorrowedFd, Errno, Fork, OwnedFd};
 
@@ -36,16 +36,18 @@ static VERBOSE: AtomicBool = AtomicBool::new(false);
 static HOSTS: Hosts<65535> = Hosts::new();
 
 /// The seed's `main`: parse the command line, listen, serve.
-fn main(args: sys::CStrs, env: sys::CStrs) -> c_int {
-    let cfg = match opts::parse(args.skip(1)) {
-        Ok(Command::Serve(cfg)) => cfg,
+fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
+    args.next(); // the program's name
+    let mut cfg = Config::default();
+    match opts::parse(args, &mut cfg) {
+        Ok(Command::Serve) => {}
         Ok(Command::Help) => return print(opts::HELP),
         Ok(Command::Version) => return print(opts::VERSION),
         Err(usage) => {
             sys::say(usage.msg().line());
             return 2;
         }
-    };
+    }
     if cfg.inetd {
         sys::ignore_sigpipe();
         child_run(Conn::Stdio, cfg.timeout);
@@ -61,7 +63,10 @@ fn main(args: sys::CStrs, env: sys::CStrs) -> c_int {
         drop_privileges(ids);
     }
     if cfg.log != Log::Quiet {
-        let (ip, port) = net::getsockname(&listener).ok().and_then(ip_port).unwrap_or((cfg.ip, cfg.port));
+        let (ip, port) = match net::getsockname(&listener) {
+            Ok(addr) => sys::ip_port(&addr),
+            Err(_) => (cfg.ip, cfg.port),
+        };
         sys::say(Msg::new().push(b"listening on ").sockaddr(ip, port).line());
     }
     serve(listener, &cfg)
@@ -73,6 +78,14 @@ fn print(text: &[u8]) -> c_int {
     match rustix::io::write(sys::stdio(1), text) {
         Ok(n) if n == text.len() => 0,
         _ => 1,
+    }
+}
+
+/// The result of `call`, or its failure reported and the end (status 1).
+fn must<T>(r: sys::Result<T>, call: &[u8]) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => fail(call, e),
     }
 }
 
@@ -89,24 +102,24 @@ fn tcp_server_listen(cfg: &Config) -> OwnedFd {
         Ip::V4(_) => AddressFamily::INET,
         Ip::V6(_) => AddressFamily::INET6,
     };
-    let fd = net::socket(family, SocketType::STREAM, None).unwrap_or_else(|e| fail(b"socket", e));
+    let fd = must(net::socket(family, SocketType::STREAM, None), b"socket");
     // Restart at once on a port whose old connections linger in TIME_WAIT.
-    sockopt::set_socket_reuseaddr(&fd, true).unwrap_or_else(|e| fail(b"setsockopt", e));
+    must(sockopt::set_socket_reuseaddr(&fd, true), b"setsockopt");
     if cfg.reuseport {
-        sockopt::set_socket_reuseport(&fd, true).unwrap_or_else(|e| fail(b"setsockopt", e));
+        must(sockopt::set_socket_reuseport(&fd, true), b"setsockopt");
     }
     let bound = match cfg.ip {
         Ip::V4(a) => net::bind(&fd, &net::SocketAddrV4::new(a.into(), cfg.port)),
         Ip::V6(a) => {
             if a == [0; 16] {
                 // `::` takes IPv4 too, whatever net.ipv6.bindv6only says.
-                sockopt::set_ipv6_v6only(&fd, false).unwrap_or_else(|e| fail(b"setsockopt", e));
+                must(sockopt::set_ipv6_v6only(&fd, false), b"setsockopt");
             }
             net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port, 0, 0))
         }
     };
-    bound.unwrap_or_else(|e| fail(b"bind", e));
-    net::listen(&fd, cfg.backlog as i32).unwrap_or_else(|e| fail(b"listen", e));
+    must(bound, b"bind");
+    must(net::listen(&fd, cfg.backlog as i32), b"listen");
     fd
 }
 
@@ -139,20 +152,12 @@ fn activated(env: sys::CStrs) -> Option<OwnedFd> {
 fn drop_privileges((uid, gid): (u32, u32)) {
     use rustix::thread::{set_thread_gid, set_thread_groups, set_thread_uid};
     use rustix::process::{Gid, Uid};
-    set_thread_groups(&[]).unwrap_or_else(|e| fail(b"setgroups", e));
-    set_thread_gid(Gid::from_raw(gid)).unwrap_or_else(|e| fail(b"setgid", e));
-    set_thread_uid(Uid::from_raw(uid)).unwrap_or_else(|e| fail(b"setuid", e));
+    must(set_thread_groups(&[]), b"setgroups");
+    must(set_thread_gid(Gid::from_raw(gid)), b"setgid");
+    must(set_thread_uid(Uid::from_raw(uid)), b"setuid");
     if uid != 0 && set_thread_uid(Uid::ROOT).is_ok() {
         fail(b"setuid: root could be regained", Errno::PERM);
     }
-}
-
-/// A socket address as an [`Ip`] and a port.
-fn ip_port(addr: SocketAddrAny) -> Option<(Ip, u16)> {
-    Some(match SocketAddr::try_from(addr).ok()? {
-        SocketAddr::V4(a) => (Ip::V4(a.ip().octets()), a.port()),
-        SocketAddr::V6(a) => (Ip::V6(a.ip().octets()), a.port()),
-    })
 }
 
 /// The seed's accept loop, made unkillable after djb's tcpserver.
@@ -191,7 +196,10 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
             sys::unblock_children();
             reaping = true;
         }
-        let peer = from.and_then(ip_port).unwrap_or((Ip::V4([0; 4]), 0));
+        let peer = match &from {
+            Some(addr) => sys::ip_port(addr),
+            None => (Ip::V4([0; 4]), 0),
+        };
         let key = peer.0.key();
         let held = (cfg.per_host > 0 || verbose).then(sys::block_children);
         if cfg.per_host > 0 && HOSTS.count(key) >= cfg.per_host as usize {
@@ -231,22 +239,17 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
     }
 }
 
-/// accept() failed: never the end of the server (SPEC §2).
+/// accept() failed: never the end of the server (SPEC §2). Out of fds,
+/// buffers or memory: say so once per run of the same error, and pause so
+/// that retrying does not spin. Anything else (the waiting connection went
+/// away, a signal came): on to the next at once.
 fn accept_failed(e: Errno, failing: &mut Option<Errno>) {
-    match e {
-        // The connection that was waiting went away, or a signal came: next.
-        Errno::CONNABORTED | Errno::INTR | Errno::AGAIN | Errno::PROTO | Errno::PERM | Errno::NETDOWN
-        | Errno::NOPROTOOPT | Errno::HOSTDOWN | Errno::NONET | Errno::HOSTUNREACH | Errno::OPNOTSUPP
-        | Errno::NETUNREACH | Errno::TIMEDOUT => {}
-        // Out of fds, buffers or memory (or worse): say so once per run of
-        // the same error, and pause so that retrying does not spin.
-        _ => {
-            if *failing != Some(e) {
-                sys::say(Msg::new().push(b"accept: ").errno(e.raw_os_error()).line());
-                *failing = Some(e);
-            }
-            let _ = rustix::thread::nanosleep(&rustix::thread::Timespec { tv_sec: 0, tv_nsec: 250_000_000 });
+    if let Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM = e {
+        if *failing != Some(e) {
+            sys::say(Msg::new().push(b"accept: ").errno(e.raw_os_error()).line());
+            *failing = Some(e);
         }
+        let _ = rustix::thread::nanosleep(&rustix::thread::Timespec { tv_sec: 0, tv_nsec: 250_000_000 });
     }
 }
 

@@ -75,36 +75,26 @@ impl Msg {
     }
 }
 
-/// Returns the words for an errno value, lower case as in SPEC §4
-/// (`bind: address already in use`); `None` for a rare one, printed by number.
+/// Words for the errno values a user may meet, lower case as in SPEC §4
+/// (`bind: address already in use`): each text follows its number with the
+/// top bit set. One string and a scan, where a `match` would cost a table.
+/// The numbers are the generic Linux ones (MIPS, SPARC, Alpha renumber the
+/// higher ones: there those print as `error N`).
+const ERRNO_TEXT: &[u8] = b"\x81operation not permitted\x82no such file or directory\x84interrupted system call\
+\x89bad file descriptor\x8bresource temporarily unavailable\x8cout of memory\x8dpermission denied\
+\x96invalid argument\x97too many open files in system\x98too many open files\xd8not a socket\
+\xddprotocol not supported\xe1address family not supported\xe2address already in use\
+\xe3address not available\xe9no buffer space available";
+
+/// Returns the words for an errno value, or `None` for a rare one.
 pub fn errno_text(errno: i32) -> Option<&'static [u8]> {
-    // The kernel's numbers are the same on every architecture for these,
-    // except where noted by the cfg (MIPS, SPARC and Alpha renumber most).
-    Some(match errno {
-        1 => b"operation not permitted",
-        2 => b"no such file or directory",
-        4 => b"interrupted system call",
-        9 => b"bad file descriptor",
-        11 => b"resource temporarily unavailable",
-        12 => b"out of memory",
-        13 => b"permission denied",
-        22 => b"invalid argument",
-        23 => b"too many open files in system",
-        24 => b"too many open files",
-        #[cfg(not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")))]
-        88 => b"not a socket",
-        #[cfg(not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")))]
-        93 => b"protocol not supported",
-        #[cfg(not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")))]
-        97 => b"address family not supported",
-        #[cfg(not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")))]
-        98 => b"address already in use",
-        #[cfg(not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")))]
-        99 => b"address not available",
-        #[cfg(not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")))]
-        105 => b"no buffer space available",
-        _ => return None,
-    })
+    if cfg!(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")) && errno > 40 {
+        return None;
+    }
+    let tag = 0x80 | errno as u8;
+    let start = ERRNO_TEXT.iter().position(|&b| b == tag && (1..128).contains(&errno))? + 1;
+    let len = ERRNO_TEXT[start..].iter().position(|&b| b >= 0x80).unwrap_or(ERRNO_TEXT.len() - start);
+    Some(&ERRNO_TEXT[start..start + len])
 }
 
 impl Msg {
@@ -157,11 +147,17 @@ mod tests {
     #[test]
     fn errno_words_match_the_c_library() {
         // Where the C library's words are already plain, ours are the same.
-        for e in [1, 11, 13, 22, 23, 24, 97, 98, 105] {
+        for e in [1, 2, 4, 9, 11, 13, 22, 23, 24, 97, 98, 105] {
             let ours = std::str::from_utf8(errno_text(e).unwrap()).unwrap();
             let libc = std::io::Error::from_raw_os_error(e).to_string().to_lowercase();
             assert!(libc.starts_with(ours), "{e}: {ours} / {libc}");
         }
         assert_eq!(errno_text(4095), None);
+        assert_eq!(errno_text(0x80 + 98), None);
+        assert_eq!(errno_text(88), Some(&b"not a socket"[..]));
+        assert_eq!(errno_text(93), Some(&b"protocol not supported"[..]));
+        assert_eq!(errno_text(99), Some(&b"address not available"[..]));
+        assert_eq!(errno_text(12), Some(&b"out of memory"[..]));
+        assert_eq!(errno_text(3), None);
     }
 }

@@ -51,56 +51,60 @@ impl Default for Config {
 /// What the command line asks for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Command {
-    Serve(Config),
+    /// Serve, as the `Config` filled in says.
+    Serve,
     Help,
     Version,
 }
 
-/// A usage error: what was wrong, and the argument that was.
+/// A usage error: what was wrong, with which option (0: none), and the
+/// argument that was.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Usage<'a> {
     pub why: &'static [u8],
+    pub opt: u8,
     pub arg: &'a [u8],
 }
 
 impl Usage<'_> {
-    /// The one-line message, with the hint (SPEC §4: exit status 2).
+    /// The one-line message, with the hint (SPEC §4: exit status 2), e.g.
+    /// `rot13d: bad value for -p: 70000 (rot13d -h for help)`.
     pub fn msg(&self) -> Msg {
         let mut m = Msg::new();
-        m.push(self.why).push(self.arg).push(b" (rot13d -h for help)");
+        m.push(self.why);
+        if self.opt != 0 {
+            m.push(&[b'-', self.opt]);
+            if !self.arg.is_empty() {
+                m.push(b": ");
+            }
+        }
+        m.push(self.arg).push(b" (rot13d -h for help)");
         m
     }
 }
 
-/// `-h` prints this to stdout.
-pub const HELP: &[u8] = b"usage: rot13d [-i] [-q | -v] [-r] [-l ADDR] [-p PORT] [-b BACKLOG] [-c MAX] [-C PERHOST] [-t SECS] [-u UID[:GID]]
-Answers each line with its ROT13, one process per connection.
- -l ADDR     listen on numeric IPv4/IPv6 ADDR (0.0.0.0)
- -p PORT     TCP port, 0 = any (50005)
- -b BACKLOG  listen backlog (1024)
- -c MAX      connections at once, 1-65535 (256)
- -C PERHOST  connections at once per address, 0 = no limit (0)
- -t SECS     close a connection idle SECS s, 0 = never (0)
- -u UID:GID  switch to these ids after listening
- -r          SO_REUSEPORT: share the port with other instances
- -i          inetd mode: one session on stdin/stdout
- -q          no startup line
- -v          log each connection
- -h, -V      this help, the version
+/// `-h` prints this to stdout (the man page has the rest).
+pub const HELP: &[u8] = b"usage: rot13d [-i] [-q | -v] [-r] [-l ADDR] [-p PORT] [-b BACKLOG] [-c MAX]
+              [-C PERHOST] [-t SECS] [-u UID[:GID]]
+ -l ADDR  IPv4/IPv6 address (0.0.0.0)  -p PORT  port, 0: any (50005)
+ -b N     listen backlog (1024)        -c N     connections, 1-65535 (256)
+ -C N     per address, 0: any (0)      -t SECS  idle timeout, 0: none (0)
+ -u UID[:GID] ids after listen         -r  SO_REUSEPORT
+ -i  inetd mode: stdin/stdout          -q  quiet   -v  verbose
 ";
 
 /// `-V` prints this to stdout.
 pub const VERSION: &[u8] = concat!("rot13d ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
 
-/// Parses the arguments after the program name.
-pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(args: I) -> Result<Command, Usage<'a>> {
-    let mut c = Config::default();
+/// Parses the arguments after the program name into `c`, which holds the
+/// defaults (filled in place: no copy of the config is made).
+pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(args: I, c: &mut Config) -> Result<Command, Usage<'a>> {
     let mut args = args;
     while let Some(arg) = args.next() {
         let mut flags = match arg {
             b"--" => break,
             [b'-', flags @ ..] if !flags.is_empty() => flags,
-            _ => return Err(Usage { why: b"unexpected argument: ", arg }),
+            _ => return Err(Usage { why: b"unexpected argument: ", opt: 0, arg }),
         };
         while let [opt, rest @ ..] = flags {
             flags = rest;
@@ -114,49 +118,45 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(args: I) -> Result<Command, Usage
                 b'l' | b'p' | b'b' | b'c' | b'C' | b't' | b'u' => {
                     // The value is the rest of this argument, or the next one.
                     let val = match rest {
-                        [] => args.next().ok_or(Usage { why: b"option needs a value: -", arg: &arg[arg.len() - 1..] })?,
+                        [] => args.next().ok_or(Usage { why: b"missing value for ", opt: *opt, arg: b"" })?,
                         v => v,
                     };
                     flags = &[];
-                    set(&mut c, *opt, val)?;
+                    set(c, *opt, val)?;
                 }
-                _ => return Err(Usage { why: b"unknown option: -", arg: core::slice::from_ref(opt) }),
+                _ => return Err(Usage { why: b"unknown option ", opt: *opt, arg: b"" }),
             }
         }
     }
     match args.next() {
-        Some(arg) => Err(Usage { why: b"unexpected argument: ", arg }),
-        None => Ok(Command::Serve(c)),
+        Some(arg) => Err(Usage { why: b"unexpected argument: ", opt: 0, arg }),
+        None => Ok(Command::Serve),
     }
 }
 
 /// Sets option `opt` from its value `val`.
 fn set<'a>(c: &mut Config, opt: u8, val: &'a [u8]) -> Result<(), Usage<'a>> {
-    let (why, ok): (&'static [u8], bool) = match opt {
-        b'l' => (b"bad address for -l: ", parse_ip(val).map(|ip| c.ip = ip).is_some()),
-        b'p' => (b"bad port for -p: ", parse_num(val, 65535).map(|n| c.port = n as u16).is_some()),
-        b'b' => (b"bad backlog for -b: ", parse_num(val, 65535).map(|n| c.backlog = n).is_some()),
-        b'c' => (
-            b"bad connection limit for -c (1-65535): ",
-            parse_num(val, 65535).filter(|&n| n > 0).map(|n| c.max = n).is_some(),
-        ),
-        b'C' => (b"bad per-host limit for -C (0-65535): ", parse_num(val, 65535).map(|n| c.per_host = n).is_some()),
-        b't' => (b"bad timeout for -t: ", parse_num(val, u32::MAX).map(|n| c.timeout = n).is_some()),
-        _ => (b"bad ids for -u (UID[:GID]): ", parse_ids(val).map(|ids| c.ids = Some(ids)).is_some()),
+    let n = parse_num(val, 65535);
+    let ok = match opt {
+        b'l' => parse_ip(val).map(|ip| c.ip = ip).is_some(),
+        b'p' => n.map(|n| c.port = n as u16).is_some(),
+        b'b' => n.map(|n| c.backlog = n).is_some(),
+        b'c' => n.filter(|&n| n > 0).map(|n| c.max = n).is_some(),
+        b'C' => n.map(|n| c.per_host = n).is_some(),
+        b't' => parse_num(val, u32::MAX).map(|n| c.timeout = n).is_some(),
+        _ => parse_ids(val).map(|ids| c.ids = Some(ids)).is_some(),
     };
-    if ok { Ok(()) } else { Err(Usage { why, arg: val }) }
+    if ok { Ok(()) } else { Err(Usage { why: b"bad value for ", opt, arg: val }) }
 }
 
 /// Parses `UID[:GID]`; the GID defaults to the UID. `-1` (4294967295) means
 /// "unchanged" to setuid(2), so it is not an id.
 fn parse_ids(val: &[u8]) -> Option<(u32, u32)> {
-    let mut parts = val.splitn(2, |&b| b == b':');
-    let uid = parse_num(parts.next()?, u32::MAX - 1)?;
-    let gid = match parts.next() {
-        Some(g) => parse_num(g, u32::MAX - 1)?,
-        None => uid,
+    let (u, g) = match val.iter().position(|&b| b == b':') {
+        Some(i) => (&val[..i], &val[i + 1..]),
+        None => (val, val),
     };
-    Some((uid, gid))
+    Some((parse_num(u, u32::MAX - 1)?, parse_num(g, u32::MAX - 1)?))
 }
 
 #[cfg(test)]
@@ -164,16 +164,17 @@ mod tests {
     use super::*;
 
     fn p(args: &[&str]) -> Result<Command, String> {
-        parse(args.iter().map(|a| a.as_bytes())).map_err(|u| {
+        parse(args.iter().map(|a| a.as_bytes()), &mut Config::default()).map_err(|u| {
             let mut m = u.msg();
             String::from_utf8(m.line().to_vec()).unwrap()
         })
     }
 
     fn cfg(args: &[&str]) -> Config {
-        match p(args) {
-            Ok(Command::Serve(c)) => c,
-            other => panic!("{args:?}: {other:?}"),
+        let mut c = Config::default();
+        match parse(args.iter().map(|a| a.as_bytes()), &mut c) {
+            Ok(Command::Serve) => c,
+            _ => panic!("{args:?}"),
         }
     }
 
@@ -208,20 +209,20 @@ mod tests {
     #[test]
     fn usage_errors_say_what_and_hint() {
         let cases = [
-            (&["-x"][..], "rot13d: unknown option: -x (rot13d -h for help)\n"),
-            (&["-p"], "rot13d: option needs a value: -p (rot13d -h for help)\n"),
-            (&["-qp"], "rot13d: option needs a value: -p (rot13d -h for help)\n"),
-            (&["-p", "70000"], "rot13d: bad port for -p: 70000 (rot13d -h for help)\n"),
-            (&["-p", "abc"], "rot13d: bad port for -p: abc (rot13d -h for help)\n"),
-            (&["-l", "1.2.3.256"], "rot13d: bad address for -l: 1.2.3.256 (rot13d -h for help)\n"),
-            (&["-l", "localhost"], "rot13d: bad address for -l: localhost (rot13d -h for help)\n"),
-            (&["-c", "0"], "rot13d: bad connection limit for -c (1-65535): 0 (rot13d -h for help)\n"),
-            (&["-c", "65536"], "rot13d: bad connection limit for -c (1-65535): 65536 (rot13d -h for help)\n"),
-            (&["-C", "x"], "rot13d: bad per-host limit for -C (0-65535): x (rot13d -h for help)\n"),
-            (&["-t", "-1"], "rot13d: bad timeout for -t: -1 (rot13d -h for help)\n"),
-            (&["-b", ""], "rot13d: bad backlog for -b:  (rot13d -h for help)\n"),
-            (&["-u", "1:"], "rot13d: bad ids for -u (UID[:GID]): 1: (rot13d -h for help)\n"),
-            (&["-u", "4294967295"], "rot13d: bad ids for -u (UID[:GID]): 4294967295 (rot13d -h for help)\n"),
+            (&["-x"][..], "rot13d: unknown option -x (rot13d -h for help)\n"),
+            (&["-p"], "rot13d: missing value for -p (rot13d -h for help)\n"),
+            (&["-qp"], "rot13d: missing value for -p (rot13d -h for help)\n"),
+            (&["-p", "70000"], "rot13d: bad value for -p: 70000 (rot13d -h for help)\n"),
+            (&["-p", "abc"], "rot13d: bad value for -p: abc (rot13d -h for help)\n"),
+            (&["-l", "1.2.3.256"], "rot13d: bad value for -l: 1.2.3.256 (rot13d -h for help)\n"),
+            (&["-l", "localhost"], "rot13d: bad value for -l: localhost (rot13d -h for help)\n"),
+            (&["-c", "0"], "rot13d: bad value for -c: 0 (rot13d -h for help)\n"),
+            (&["-c", "65536"], "rot13d: bad value for -c: 65536 (rot13d -h for help)\n"),
+            (&["-C", "x"], "rot13d: bad value for -C: x (rot13d -h for help)\n"),
+            (&["-t", "-1"], "rot13d: bad value for -t: -1 (rot13d -h for help)\n"),
+            (&["-b", ""], "rot13d: bad value for -b (rot13d -h for help)\n"),
+            (&["-u", "1:"], "rot13d: bad value for -u: 1: (rot13d -h for help)\n"),
+            (&["-u", "4294967295"], "rot13d: bad value for -u: 4294967295 (rot13d -h for help)\n"),
             (&["foo"], "rot13d: unexpected argument: foo (rot13d -h for help)\n"),
             (&["-"], "rot13d: unexpected argument: - (rot13d -h for help)\n"),
             (&["--", "-p"], "rot13d: unexpected argument: -p (rot13d -h for help)\n"),

@@ -284,3 +284,21 @@ pub fn errno_restore(_saved: c_int) {
         *libc::__errno_location() = _saved;
     }
 }
+
+/// The IP address and port in a socket address from accept or getsockname
+/// (read in place: rustix's conversion to `SocketAddr` costs more code).
+pub fn ip_port(addr: &rustix::net::SocketAddrAny) -> (rot13d::addr::Ip, u16) {
+    use rot13d::addr::Ip;
+    // SAFETY: `as_ptr` points to a whole sockaddr_storage (128 bytes, more
+    // than the 28 read here) owned by `addr`, which the kernel filled in.
+    let b = unsafe { &*(addr.as_ptr() as *const [u8; 28]) };
+    let port = u16::from_be_bytes([b[2], b[3]]);
+    if u16::from_ne_bytes([b[0], b[1]]) == 10 {
+        // AF_INET6: sin6_addr after family, port and flow label.
+        let mut a = [0; 16];
+        a.copy_from_slice(&b[8..24]);
+        (Ip::V6(a), port)
+    } else {
+        (Ip::V4([b[4], b[5], b[6], b[7]]), port)
+    }
+}
