@@ -3,32 +3,42 @@
 
 use crate::msg::Msg;
 
-/// An IP address as the socket calls take it (network byte order).
+/// The IPv4-mapped prefix, `::ffff:0:0/96`.
+const MAPPED: [u8; 12] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+
+/// An IP address, always in its 16-byte IPv6 form (IPv4 as `::ffff:a.b.c.d`,
+/// network byte order), so that one comparison, one table key and one
+/// printer serve both families; `v6` says which family it came in (or is to
+/// be bound) as.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Ip {
-    V4([u8; 4]),
-    V6([u8; 16]),
+pub struct Ip {
+    pub bytes: [u8; 16],
+    pub v6: bool,
 }
 
 impl Ip {
-    /// The key for per-host counting: IPv4 in its IPv4-mapped IPv6 form, so a
-    /// client counts once whether it came in over an IPv4 or an IPv6 socket.
-    pub fn key(self) -> u128 {
-        match self {
-            Ip::V4(a) => 0xffff_0000_0000 | u32::from_be_bytes(a) as u128,
-            Ip::V6(a) => u128::from_be_bytes(a),
-        }
+    /// An IPv4 address.
+    pub const fn v4(q: [u8; 4]) -> Ip {
+        let mut bytes = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0];
+        (bytes[12], bytes[13], bytes[14], bytes[15]) = (q[0], q[1], q[2], q[3]);
+        Ip { bytes, v6: false }
     }
 
-    /// A peer as a person reads it: `::ffff:a.b.c.d` (an IPv4 client of a `::`
-    /// listener) shown as `a.b.c.d`.
-    pub fn unmapped(self) -> Ip {
-        match self {
-            Ip::V6(a) if a[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] => {
-                Ip::V4([a[12], a[13], a[14], a[15]])
-            }
-            ip => ip,
-        }
+    /// An IPv6 address.
+    pub const fn v6(bytes: [u8; 16]) -> Ip {
+        Ip { bytes, v6: true }
+    }
+
+    /// The IPv4 address, when this is one (mapped or not).
+    pub fn ipv4(&self) -> Option<[u8; 4]> {
+        let b = &self.bytes;
+        (b[..12] == MAPPED).then_some([b[12], b[13], b[14], b[15]])
+    }
+
+    /// The key for per-host counting: a client counts once whether it came in
+    /// over an IPv4 or an IPv6 socket.
+    pub fn key(&self) -> u128 {
+        u128::from_ne_bytes(self.bytes)
     }
 }
 
@@ -137,32 +147,30 @@ pub fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
 /// Parses a numeric IPv4 or IPv6 address (`-l`).
 pub fn parse_ip(s: &[u8]) -> Option<Ip> {
     if s.iter().any(|&c| c == b':') {
-        parse_v6(s).map(Ip::V6)
+        parse_v6(s).map(Ip::v6)
     } else {
-        parse_v4(s).map(Ip::V4)
+        parse_v4(s).map(Ip::v4)
     }
 }
 
 impl Msg {
-    /// Appends an address in its canonical text form (RFC 5952 for IPv6:
-    /// lower case, the first longest run of two or more zero groups as `::`,
-    /// IPv4-mapped as `::ffff:a.b.c.d`).
+    /// Appends an address in its canonical text form: dotted for IPv4 (with
+    /// `::ffff:` in front when it is an IPv6 address), RFC 5952 for IPv6
+    /// (lower case, the first longest run of two or more zero groups as `::`).
     pub fn ip(&mut self, ip: Ip) -> &mut Self {
-        let a = match (ip, ip.unmapped()) {
-            (_, Ip::V6(a)) => a,
-            (v, Ip::V4(q)) => {
-                if v != Ip::V4(q) {
-                    self.push(b"::ffff:");
-                }
-                for (i, &o) in q.iter().enumerate() {
-                    if i > 0 {
-                        self.push(b".");
-                    }
-                    self.num(o as u64);
-                }
-                return self;
+        let a = ip.bytes;
+        if let Some(q) = ip.ipv4() {
+            if ip.v6 {
+                self.push(b"::ffff:");
             }
-        };
+            for (i, &o) in q.iter().enumerate() {
+                if i > 0 {
+                    self.push(b".");
+                }
+                self.num(o as u64);
+            }
+            return self;
+        }
         let g = |i: usize| u16::from_be_bytes([a[2 * i], a[2 * i + 1]]);
         let (mut best, mut len, mut run) = (0, 0, 0);
         for i in 0..8 {
@@ -190,15 +198,17 @@ impl Msg {
         self
     }
 
-    /// Appends `ip:port`, with the IPv6 address in brackets.
+    /// Appends `ip:port`, an IPv6 address in brackets.
     pub fn sockaddr(&mut self, ip: Ip, port: u16) -> &mut Self {
-        match ip {
-            Ip::V4(_) => self.ip(ip),
-            Ip::V6(_) => self.push(b"[").ip(ip).push(b"]"),
+        if ip.v6 {
+            self.push(b"[").ip(ip).push(b"]")
+        } else {
+            self.ip(ip)
         }
         .push(b":")
         .num(port as u64)
     }
+
 }
 
 #[cfg(test)]
@@ -250,7 +260,7 @@ mod tests {
             ("::1.2.3.4.5", None), ("1.2.3.4::", None), ("g::", None), ("1:2:3:4:5:6:7::8", None),
         ];
         for (s, want) in cases {
-            let got = parse_v6(s.as_bytes()).map(|a| show(Ip::V6(a)));
+            let got = parse_v6(s.as_bytes()).map(|a| show(Ip::v6(a)));
             assert_eq!(got.as_deref(), want, "{s}");
             assert_eq!(got.is_some(), s.parse::<Ipv6Addr>().is_ok(), "std disagrees on {s}");
         }
@@ -269,7 +279,7 @@ mod tests {
                 seg[..6].copy_from_slice(&[0, 0, 0, 0, 0, 0xffff]);
             }
             let a = Ipv6Addr::from(seg);
-            assert_eq!(show(Ip::V6(a.octets())), a.to_string());
+            assert_eq!(show(Ip::v6(a.octets())), a.to_string());
             assert_eq!(parse_v6(a.to_string().as_bytes()), Some(a.octets()));
             // Random strings over the address alphabet: accept exactly what std accepts.
             let len = rng.below(20);
@@ -281,13 +291,17 @@ mod tests {
 
     #[test]
     fn sockaddrs_and_keys() {
-        assert_eq!(Msg::plain().sockaddr(Ip::V4([0, 0, 0, 0]), 50005).line(), b"0.0.0.0:50005\n");
-        assert_eq!(Msg::plain().sockaddr(Ip::V6([0; 16]), 80).line(), b"[::]:80\n");
+        assert_eq!(Msg::plain().sockaddr(Ip::v4([0, 0, 0, 0]), 50005).line(), b"0.0.0.0:50005\n");
+        assert_eq!(Msg::plain().sockaddr(Ip::v6([0; 16]), 80).line(), b"[::]:80\n");
         let mapped = parse_ip(b"::ffff:127.0.0.1").unwrap();
-        assert_eq!(mapped.unmapped(), Ip::V4([127, 0, 0, 1]));
-        assert_eq!(mapped.key(), Ip::V4([127, 0, 0, 1]).key());
-        assert_ne!(Ip::V4([127, 0, 0, 2]).key(), Ip::V4([127, 0, 0, 1]).key());
-        assert_eq!(parse_ip(b"10.1.2.3"), Some(Ip::V4([10, 1, 2, 3])));
+        assert_eq!(Msg::plain().sockaddr(mapped, 1).line(), b"[::ffff:127.0.0.1]:1\n");
+        // A peer is shown as a person reads it: IPv4, however it came in.
+        assert_eq!(Msg::plain().ip(Ip { v6: false, ..mapped }).line(), b"127.0.0.1\n");
+        assert_eq!(mapped.ipv4(), Some([127, 0, 0, 1]));
+        assert_eq!(mapped.key(), Ip::v4([127, 0, 0, 1]).key());
+        assert_ne!(Ip::v4([127, 0, 0, 2]).key(), Ip::v4([127, 0, 0, 1]).key());
+        assert_eq!(parse_ip(b"10.1.2.3"), Some(Ip::v4([10, 1, 2, 3])));
+        assert_eq!(Ip::v6([0; 16]).ipv4(), None);
         assert_eq!(parse_ip(b"localhost"), None);
     }
 }

@@ -98,25 +98,22 @@ fn fail(call: &[u8], e: Errno) -> ! {
 /// The seed's `tcp_server_listen`: socket, SO_REUSEADDR, bind, listen.
 /// Unlike the seed it does not ignore SIGPIPE: children send with MSG_NOSIGNAL.
 fn tcp_server_listen(cfg: &Config) -> OwnedFd {
-    let family = match cfg.ip {
-        Ip::V4(_) => AddressFamily::INET,
-        Ip::V6(_) => AddressFamily::INET6,
-    };
+    let family = if cfg.ip.v6 { AddressFamily::INET6 } else { AddressFamily::INET };
     let fd = must(net::socket(family, SocketType::STREAM, None), b"socket");
     // Restart at once on a port whose old connections linger in TIME_WAIT.
     must(sockopt::set_socket_reuseaddr(&fd, true), b"setsockopt");
     if cfg.reuseport {
         must(sockopt::set_socket_reuseport(&fd, true), b"setsockopt");
     }
-    let bound = match cfg.ip {
-        Ip::V4(a) => net::bind(&fd, &net::SocketAddrV4::new(a.into(), cfg.port)),
-        Ip::V6(a) => {
-            if a == [0; 16] {
-                // `::` takes IPv4 too, whatever net.ipv6.bindv6only says.
-                must(sockopt::set_ipv6_v6only(&fd, false), b"setsockopt");
-            }
-            net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port, 0, 0))
+    let a = cfg.ip.bytes;
+    let bound = if cfg.ip.v6 {
+        if a == [0; 16] {
+            // `::` takes IPv4 too, whatever net.ipv6.bindv6only says.
+            must(sockopt::set_ipv6_v6only(&fd, false), b"setsockopt");
         }
+        net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port, 0, 0))
+    } else {
+        net::bind(&fd, &net::SocketAddrV4::new([a[12], a[13], a[14], a[15]].into(), cfg.port))
     };
     must(bound, b"bind");
     must(net::listen(&fd, cfg.backlog as i32), b"listen");
@@ -196,15 +193,17 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
             sys::unblock_children();
             reaping = true;
         }
-        let peer = match &from {
+        let (ip, port) = match &from {
             Some(addr) => sys::ip_port(addr),
-            None => (Ip::V4([0; 4]), 0),
+            None => (Ip::v4([0; 4]), 0),
         };
-        let key = peer.0.key();
+        // Logged as a person reads it: IPv4 even when it came in over `::`.
+        let peer = Ip { v6: ip.v6 && ip.ipv4().is_none(), ..ip };
+        let key = ip.key();
         let held = (cfg.per_host > 0 || verbose).then(sys::block_children);
         if cfg.per_host > 0 && HOSTS.count(key) >= cfg.per_host as usize {
             if verbose {
-                sys::say(Msg::new().push(b"refused ").ip(peer.0.unmapped()).push(b": per-host limit").line());
+                sys::say(Msg::new().push(b"refused ").ip(peer).push(b": per-host limit").line());
             }
         } else {
             // Counted before fork, so a child that ends at once is never
@@ -222,7 +221,7 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
                     }
                     if verbose {
                         let mut m = Msg::new();
-                        m.push(b"pid ").num(pid as u64).push(b" from ").sockaddr(peer.0.unmapped(), peer.1);
+                        m.push(b"pid ").num(pid as u64).push(b" from ").sockaddr(peer, port);
                         sys::say(m.push(b" (").num(n as u64).push(b"/").num(cfg.max as u64).push(b")").line());
                     }
                 }

@@ -37,7 +37,7 @@ impl Default for Config {
             inetd: false,
             log: Log::Normal,
             reuseport: false,
-            ip: Ip::V4([0; 4]),
+            ip: Ip::v4([0; 4]),
             port: 50005,
             backlog: 1024,
             max: 256,
@@ -181,7 +181,7 @@ mod tests {
     #[test]
     fn defaults_are_the_seeds() {
         let c = cfg(&[]);
-        assert_eq!((c.ip, c.port, c.backlog, c.max, c.per_host, c.timeout), (Ip::V4([0; 4]), 50005, 1024, 256, 0, 0));
+        assert_eq!((c.ip, c.port, c.backlog, c.max, c.per_host, c.timeout), (Ip::v4([0; 4]), 50005, 1024, 256, 0, 0));
         assert_eq!((c.inetd, c.log, c.reuseport, c.ids), (false, Log::Normal, false, None));
     }
 
@@ -190,7 +190,7 @@ mod tests {
         let a = cfg(&["-l", "::1", "-p", "0", "-b", "5", "-c", "3", "-C", "2", "-t", "9", "-u", "65534:100", "-r", "-i", "-v"]);
         let b = cfg(&["-l::1", "-p0", "-b5", "-c3", "-C2", "-t9", "-u65534:100", "-riv"]);
         assert_eq!(a, b);
-        assert_eq!(a.ip, Ip::V6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]));
+        assert_eq!(a.ip, Ip::v6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]));
         assert_eq!((a.port, a.backlog, a.max, a.per_host, a.timeout), (0, 5, 3, 2, 9));
         assert_eq!((a.ids, a.reuseport, a.inetd, a.log), (Some((65534, 100)), true, true, Log::Verbose));
         assert_eq!(cfg(&["-u", "7"]).ids, Some((7, 7)));

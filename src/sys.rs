@@ -228,6 +228,9 @@ pub fn raise(sig: c_int) {
 
 /// Standard input, output and error: open for the whole life of the process
 /// by convention; if one is closed, calls on it fail with EBADF, handled there.
+/// Always inlined: `fd` is a constant, so rustix's check that it is not -1
+/// folds away.
+#[inline(always)]
 pub fn stdio(fd: c_int) -> BorrowedFd<'static> {
     // SAFETY: see above; a `BorrowedFd` of a closed fd is only ever an error.
     unsafe { BorrowedFd::borrow_raw(fd) }
@@ -297,8 +300,8 @@ pub fn ip_port(addr: &rustix::net::SocketAddrAny) -> (rot13d::addr::Ip, u16) {
         // AF_INET6: sin6_addr after family, port and flow label.
         let mut a = [0; 16];
         a.copy_from_slice(&b[8..24]);
-        (Ip::V6(a), port)
+        (Ip::v6(a), port)
     } else {
-        (Ip::V4([b[4], b[5], b[6], b[7]]), port)
+        (Ip::v4([b[4], b[5], b[6], b[7]]), port)
     }
 }
