@@ -10,7 +10,7 @@ DESTDIR ?=
 RELEASE := target/release/rot13d
 STATIC  := target/static/rot13d
 
-.PHONY: all release static run test test-unit test-release test-static size trace bench install uninstall clean
+.PHONY: all release static run test test-unit test-release test-static test-install lint-units size trace bench install uninstall clean
 
 all: release
 
@@ -26,7 +26,7 @@ static:
 run: release
 	$(RELEASE)
 
-test: test-unit test-release test-static
+test: test-unit test-release test-static test-install lint-units
 
 test-unit:
 	$(CARGO) test --locked --lib
@@ -36,6 +36,46 @@ test-release: release
 
 test-static: static
 	ROT13D_BIN=$(CURDIR)/$(STATIC) $(CARGO) test --locked --test '*'
+
+# `make install DESTDIR=...` into a scratch directory, checked file by file,
+# then `make uninstall` from it.
+test-install: release
+	@d=$$(mktemp -d) && \
+	$(MAKE) -s install DESTDIR=$$d PREFIX=/usr >/dev/null && \
+	test -x $$d/usr/bin/rot13d && test -f $$d/usr/share/man/man8/rot13d.8 && \
+	cmp -s $(RELEASE) $$d/usr/bin/rot13d && \
+	$(MAKE) -s uninstall DESTDIR=$$d PREFIX=/usr >/dev/null && \
+	test ! -e $$d/usr/bin/rot13d && test ! -e $$d/usr/share/man/man8/rot13d.8 && \
+	rm -rf $$d && echo "install: 2 passed, 0 failed"
+
+# The unit files, linted where systemd-analyze is installed.
+lint-units:
+	@if command -v systemd-analyze >/dev/null; then \
+	  d=$$(mktemp -d); cp contrib/*.socket contrib/*.service $$d/; \
+	  sed -i "s|/usr/local/bin/rot13d|$(CURDIR)/$(RELEASE)|" $$d/*.service; \
+	  SYSTEMD_LOG_LEVEL=err systemd-analyze verify --man=no $$d/rot13d.socket $$d/rot13d.service $$d/rot13d-inetd.socket \
+	    && echo "unit files: verified"; s=$$?; rm -rf $$d; exit $$s; \
+	else echo "NOTE: systemd-analyze not installed; unit files not linted"; fi
+
+install: release
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(RELEASE) $(DESTDIR)$(BINDIR)/rot13d
+	install -m 644 doc/rot13d.8 $(DESTDIR)$(MANDIR)/man8/rot13d.8
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/rot13d $(DESTDIR)$(MANDIR)/man8/rot13d.8
+
+# A short session under strace -f: the process model as the kernel sees it.
+trace: static
+	@command -v strace >/dev/null || { echo "make trace needs strace"; exit 1; }
+	@t=$$(mktemp); \
+	strace -f -o $$t $(STATIC) -l 127.0.0.1 -p 0 2>$$t.err & s=$$!; \
+	for i in 1 2 3 4 5 6 7 8 9 10; do grep -q listening $$t.err 2>/dev/null && break; sleep 0.1; done; \
+	port=$$(sed -n 's/.*://p' $$t.err); \
+	python3 -c "import socket;s=socket.create_connection(('127.0.0.1',$$port));s.sendall(b'Hello\\n');s.shutdown(1);print('client got:',s.recv(99))"; \
+	sleep 0.2; kill -TERM $$(pgrep -P $$s) 2>/dev/null; wait $$s; \
+	cat $$t; echo "syscalls from execve to the first accept: $$(awk '{print $$2}' $$t | sed -n '1,/^accept/p' | wc -l)"; \
+	rm -f $$t $$t.err
 
 size: release static
 	@printf '%-28s %8s\n' build bytes

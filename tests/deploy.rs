@@ -1,0 +1,215 @@
+//! The ways users start rot13d: inetd mode, systemd socket activation,
+//! SO_REUSEPORT instances, and the static binary alone in an empty root.
+
+mod common;
+use common::*;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+#[test]
+fn inetd_mode_on_pipes() {
+    let mut child = Command::new(bin()).arg("-i").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let input: Vec<u8> = (0..100_000u32).flat_map(|i| format!("Hello {i}\n").into_bytes()).chain(*b"last, unterminated").collect();
+    let mut stdin = child.stdin.take().unwrap();
+    let want = rot13(&input);
+    let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stderr, b"");
+    assert_eq!(out.stdout, want);
+}
+
+#[test]
+fn inetd_mode_hello() {
+    let out = Command::new("sh").arg("-c").arg(format!("printf 'Hello\\n' | '{}' -i", bin().display())).output().unwrap();
+    assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), &b"Uryyb\n"[..]));
+}
+
+#[test]
+fn inetd_mode_broken_stdout_ends_quietly() {
+    // The reader goes away after the first line; the writer keeps going.
+    let script = format!("yes 'a line of text' | head -c 10000000 | '{}' -i | head -n 1", bin().display());
+    let out = Command::new("bash").arg("-c").arg(format!("set -o pipefail; {script}; echo \"status ${{PIPESTATUS[2]}}\" >&2")).output().unwrap();
+    assert_eq!(out.stdout, b"n yvar bs grkg\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "status 0\n");
+}
+
+#[test]
+fn inetd_mode_on_a_socket() {
+    // As inetd, tcpserver or systemd Accept=yes start it: the connection is
+    // stdin and stdout.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (conn, _) = l.accept().unwrap();
+    let fd: OwnedFd = conn.into();
+    let mut child = Command::new(bin())
+        .args(["-i", "-t", "5"])
+        .stdin(Stdio::from(fd.try_clone().unwrap()))
+        .stdout(Stdio::from(fd))
+        .spawn()
+        .unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    assert_eq!(ask(&mut client, b"over a socket\n"), b"bire n fbpxrg\n");
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest, b"");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+/// Starts the binary as systemd does for `Accept=no`: `listener` as fd 3,
+/// LISTEN_FDS=1 and LISTEN_PID set by the shell that then execs it (so the
+/// pid is right), or to `pid_override` when given.
+fn activated(listener: &TcpListener, pid_override: Option<&str>) -> Command {
+    let fd = listener.as_raw_fd();
+    let pid = pid_override.map_or("$$".to_string(), |p| p.to_string());
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(format!("LISTEN_PID={pid} LISTEN_FDS=1 exec \"$0\" -p 0 -l 127.0.0.1")).arg(bin());
+    on_fd3(&mut cmd, fd);
+    cmd
+}
+
+/// Makes `fd` the child's fd 3, open across exec.
+fn on_fd3(cmd: &mut Command, fd: i32) {
+    // SAFETY: dup2 and fcntl are async-signal-safe; this runs in the forked
+    // child only. dup2 onto itself keeps close-on-exec, hence the fcntl.
+    unsafe {
+        cmd.pre_exec(move || {
+            let ok = if fd == 3 { libc::fcntl(3, libc::F_SETFD, 0) } else { libc::dup2(fd, 3) };
+            if ok < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
+        });
+    }
+}
+
+#[test]
+fn systemd_socket_activation() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let s = Server::spawn(activated(&l, None));
+    // It serves on the socket it was given, not on a port of its own.
+    assert_eq!(s.port, port);
+    drop(l);
+    let mut c = s.connect();
+    assert_eq!(ask(&mut c, b"activated\n"), b"npgvingrq\n");
+}
+
+#[test]
+fn socket_activation_for_another_pid_is_ignored() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let s = Server::spawn(activated(&l, Some("1")));
+    assert_ne!(s.port, l.local_addr().unwrap().port());
+    let mut c = s.connect();
+    assert_eq!(ask(&mut c, b"own port\n"), b"bja cbeg\n");
+}
+
+#[test]
+fn socket_activation_with_a_socket_that_does_not_listen_exits_1() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let not_listening = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let fd = not_listening.as_raw_fd();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg("LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" -q").arg(bin());
+    on_fd3(&mut cmd, fd);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "rot13d: LISTEN_FDS: fd 3: invalid argument\n");
+}
+
+#[test]
+fn two_instances_share_a_port_with_reuseport() {
+    let a = Server::start(&["-r", "-v", "-l", "127.0.0.1"]);
+    let port = a.port.to_string();
+    let mut cmd = Command::new(bin());
+    cmd.args(["-r", "-v", "-l", "127.0.0.1", "-p", &port]);
+    let b = Server::spawn(cmd);
+    assert_eq!(a.port, b.port);
+    // The kernel spreads connections by a hash of the client's port: within
+    // a few hundred connections both instances have served.
+    let (mut seen_a, mut seen_b) = (false, false);
+    for i in 0..300 {
+        let mut c = a.connect();
+        assert_eq!(ask(&mut c, b"which\n"), b"juvpu\n", "connection {i}");
+        drop(c);
+        seen_a |= a.line_within(Duration::from_millis(200)).is_some_and(|l| l.starts_with("rot13d: pid "));
+        seen_b |= b.line_within(Duration::from_millis(0)).is_some_and(|l| l.starts_with("rot13d: pid "));
+        if seen_a && seen_b {
+            return;
+        }
+    }
+    panic!("both instances should serve: a {seen_a}, b {seen_b}");
+}
+
+#[test]
+fn without_reuseport_the_second_instance_cannot_bind() {
+    let a = Server::start(&["-l", "127.0.0.1"]);
+    let (code, _, err) = run(&["-l", "127.0.0.1", "-p", &a.port.to_string()]);
+    assert_eq!((code, err.as_str()), (1, "rot13d: bind: address already in use\n"));
+}
+
+#[test]
+fn serves_from_an_empty_root() {
+    if !is_root() {
+        eprintln!("NOTE: not root: chroot is not allowed, empty-root test not run");
+        return;
+    }
+    let root = std::env::temp_dir().join(format!("rot13d-root-{}", std::process::id()));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(bin(), root.join("rot13d")).unwrap();
+    let mut cmd = Command::new("chroot");
+    cmd.arg(&root).args(["/rot13d", "-p", "0", "-l", "127.0.0.1"]);
+    if is_static() {
+        // No /etc, /proc, /dev, no libc, no loader: nothing but the binary.
+        let s = Server::spawn(cmd);
+        let mut c = s.connect();
+        assert_eq!(ask(&mut c, b"alone\n"), b"nybar\n");
+        drop(c);
+        s.wait_no_children();
+    } else {
+        // The default build needs its loader and libc: it cannot start there,
+        // which is what the static build is for.
+        eprintln!("NOTE: dynamic build: checking that it cannot run in an empty root");
+        let out = cmd.stderr(Stdio::null()).output().unwrap();
+        assert_ne!(out.status.code(), Some(0));
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn startup_trace_is_short() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        eprintln!("NOTE: strace not installed; trace test not run");
+        return;
+    }
+    let log = std::env::temp_dir().join(format!("rot13d-trace-{}", std::process::id()));
+    let mut tracer = Command::new("strace")
+        .arg("-o")
+        .arg(&log)
+        .arg(bin())
+        .args(["-q", "-p", "0", "-l", "127.0.0.1"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(10), || std::fs::read_to_string(&log).is_ok_and(|t| t.lines().any(|l| l.starts_with("accept"))), || "accept in the trace".into());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let calls: Vec<&str> = text.lines().map(|l| l.split('(').next().unwrap()).collect();
+    let upto = calls.iter().position(|c| c.starts_with("accept")).unwrap() + 1;
+    let own = &calls[calls.iter().position(|c| *c == "rt_sigaction").unwrap()..upto];
+    // Ours: the two signals that can come at any time, then socket,
+    // setsockopt, bind, listen, accept. Nothing else before serving.
+    assert_eq!(own, ["rt_sigaction", "rt_sigaction", "socket", "setsockopt", "bind", "listen", "accept"], "{text}");
+    if is_static() {
+        // And with no libc, nothing before them but execve.
+        assert_eq!(upto, 8, "{text}");
+    }
+    // The server ends on SIGTERM (status 0), and strace with it.
+    for pid in children_of(tracer.id()) {
+        kill("TERM", pid);
+    }
+    assert!(tracer.wait().unwrap().success());
+    let _ = std::fs::remove_file(&log);
+}
