@@ -10,7 +10,7 @@ DESTDIR ?=
 RELEASE := target/release/rot13d
 STATIC  := target/static/rot13d
 
-.PHONY: all release static run test test-unit test-release test-static test-install lint-units size trace bench install uninstall clean
+.PHONY: all release static run test test-unit test-release test-static test-install lint-units size trace bench bench-tools bench-smoke install uninstall clean
 
 all: release
 
@@ -26,7 +26,7 @@ static:
 run: release
 	$(RELEASE)
 
-test: test-unit test-release test-static test-install lint-units
+test: test-unit test-release test-static test-install lint-units bench-smoke
 
 test-unit:
 	$(CARGO) test --locked --lib
@@ -82,5 +82,34 @@ size: release static
 	@printf '%-28s %8s\n' "rot13d (libc, dynamic)" $$(stat -c %s $(RELEASE))
 	@printf '%-28s %8s\n' "rot13d (nolibc, static)" $$(stat -c %s $(STATIC))
 
+# The benchmark: both builds, the C reference (gcc, and musl static where
+# musl-gcc is installed), and any REF="name=cmd:port;..." servers.
+BENCH_C := bench/target/ref-gcc bench/target/seed
+
+bench/target/ref-gcc: bench/ref.c
+	@mkdir -p bench/target
+	cc -O2 -o $@ $<
+
+bench/target/ref-musl: bench/ref.c
+	@mkdir -p bench/target
+	musl-gcc -O2 -static -o $@ $<
+
+bench/target/seed: bench/seed.c
+	@mkdir -p bench/target
+	cc -O2 -w -o $@ $<
+
+bench-tools:
+	@if ! command -v musl-gcc >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get install -y -qq musl-tools || (apt-get update -qq && apt-get install -y -qq musl-tools)) >/dev/null 2>&1 || true; fi
+
+bench: release static bench-tools $(BENCH_C)
+	@if command -v musl-gcc >/dev/null; then $(MAKE) -s bench/target/ref-musl; fi
+	$(CARGO) run --locked --release -p rot13d-bench
+
+# A seconds-long run of the same harness, so that it cannot rot (make test).
+bench-smoke: release static $(BENCH_C)
+	$(CARGO) run --locked --release -p rot13d-bench -- --smoke
+
 clean:
 	$(CARGO) clean
+	rm -rf bench/target
