@@ -15,7 +15,7 @@ mod arch;
 mod sys;
 
 use core::ffi::c_int;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use core::sync::atomic::Ordering::Relaxed;
 use core::time::Duration;
 use rot13d::addr::{parse_num, Ip};
 use rot13d::frame::Lines;
@@ -26,12 +26,9 @@ use rustix::net::{self, AddressFamily, RecvFlags, SendFlags, SocketType};
 use rustix::net::sockopt::{self, Timeout};
 use sys::{AsFd, BorrowedFd, Errno, Fork, OwnedFd};
 
-/// Live children: raised before fork, lowered on fork failure and on reap.
-static CHILDREN: AtomicU32 = AtomicU32::new(0);
-/// Set in a child right after fork, for `term_handler`.
-static IN_CHILD: AtomicBool = AtomicBool::new(false);
-/// `-v`: `sigchld_handler` logs every end.
-static VERBOSE: AtomicBool = AtomicBool::new(false);
+/// Live children, the child's flag and `-v`: in `sys::STATE`, which keeps
+/// them in one page with the line buffer (see there why).
+use sys::STATE;
 /// `-C`: which child serves which peer address (sized for the largest `-c`).
 static HOSTS: Hosts<65535> = Hosts::new();
 
@@ -167,13 +164,13 @@ fn drop_privileges((uid, gid): (u32, u32)) {
 /// cannot be handled before its start).
 fn serve(listener: OwnedFd, cfg: &Config) -> ! {
     let verbose = cfg.log == Log::Verbose;
-    VERBOSE.store(verbose, Relaxed);
+    STATE.verbose.store(verbose, Relaxed);
     let mut reaping = false;
     let mut failing = None;
     loop {
-        if CHILDREN.load(Relaxed) >= cfg.max {
+        if STATE.children.load(Relaxed) >= cfg.max {
             let old = sys::block_children();
-            while CHILDREN.load(Relaxed) >= cfg.max {
+            while STATE.children.load(Relaxed) >= cfg.max {
                 sys::suspend(&old);
             }
             sys::unblock(&old);
@@ -208,10 +205,10 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
         } else {
             // Counted before fork, so a child that ends at once is never
             // reaped before it was counted.
-            let n = CHILDREN.fetch_add(1, Relaxed) + 1;
+            let n = STATE.children.fetch_add(1, Relaxed) + 1;
             match sys::fork() {
                 Ok(Fork::Child) => {
-                    IN_CHILD.store(true, Relaxed);
+                    STATE.in_child.store(true, Relaxed);
                     drop(listener);
                     child_run(Conn::Socket(conn), cfg.timeout);
                 }
@@ -226,7 +223,7 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
                     }
                 }
                 Err(e) => {
-                    CHILDREN.fetch_sub(1, Relaxed);
+                    STATE.children.fetch_sub(1, Relaxed);
                     sys::say(Msg::new().push(b"fork: ").errno(e.raw_os_error()).line());
                 }
             }
@@ -262,9 +259,9 @@ extern "C" fn sigchld_handler(_: c_int) {
     while let Ok(Some((pid, status))) = rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
         let pid = pid.as_raw_pid();
         // A child inherited across exec was never counted.
-        let _ = CHILDREN.fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
+        let _ = STATE.children.fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
         HOSTS.remove(pid);
-        if VERBOSE.load(Relaxed) {
+        if STATE.verbose.load(Relaxed) {
             let mut m = Msg::new();
             m.push(b"end pid ").num(pid as u64);
             match (status.exit_status(), status.terminating_signal()) {
@@ -283,7 +280,7 @@ extern "C" fn sigchld_handler(_: c_int) {
 /// A child only inherited the handler: there the signal does what it does by
 /// default (SA_RESETHAND reset it, so raising it again ends the child).
 extern "C" fn term_handler(sig: c_int) {
-    if IN_CHILD.load(Relaxed) {
+    if STATE.in_child.load(Relaxed) {
         sys::raise(sig);
     } else {
         sys::exit(0);

@@ -7,7 +7,8 @@
 #![allow(unsafe_code)]
 
 use core::ffi::c_int;
-use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 pub use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 pub use rustix::io::{Errno, Result};
 
@@ -246,20 +247,48 @@ pub fn say(line: &[u8]) {
 /// pieces of this size.
 pub const LINE_MAX: usize = 64 * 1024;
 
+/// The process's mutable state, in one page with the start of the line buffer.
+///
+/// After fork, a page that either process writes becomes a private copy in
+/// the child. The parent writes the child count at every fork and reap; the
+/// child writes its flag and its first bytes of data. In one page, all that
+/// costs a child one page of memory, not three.
+#[repr(C, align(4096))]
+pub struct State {
+    /// Live children: raised before fork, lowered on fork failure and on reap.
+    pub children: AtomicU32,
+    /// Set in a child right after fork, for the SIGTERM handler.
+    pub in_child: AtomicBool,
+    /// `-v`: the SIGCHLD handler logs every end.
+    pub verbose: AtomicBool,
+    taken: AtomicBool,
+    line: UnsafeCell<[u8; LINE_MAX]>,
+}
+
+// SAFETY: all but `line` are atomics; `line` is reached only through
+// `line_buffer`, which hands it out once per process.
+unsafe impl Sync for State {}
+
+pub static STATE: State = State {
+    children: AtomicU32::new(0),
+    in_child: AtomicBool::new(false),
+    verbose: AtomicBool::new(false),
+    taken: AtomicBool::new(false),
+    line: UnsafeCell::new([0; LINE_MAX]),
+};
+
 /// The session's line buffer, handed out once per process.
 ///
-/// It lives in `.bss`, not on the stack: the compiler probes every page of a
-/// large stack frame, so a 64 KiB array there would cost every child 64 KiB
-/// of memory; here a child touches only the pages its data reaches.
+/// It is static, not on the stack: the compiler probes every page of a large
+/// stack frame, so a 64 KiB array there would cost every child 64 KiB of
+/// memory; here a child touches only the pages its data reaches.
 pub fn line_buffer() -> &'static mut [u8; LINE_MAX] {
-    static mut LINE: [u8; LINE_MAX] = [0; LINE_MAX];
-    static TAKEN: AtomicBool = AtomicBool::new(false);
-    if TAKEN.swap(true, Relaxed) {
+    if STATE.taken.swap(true, Relaxed) {
         exit(70);
     }
-    // SAFETY: TAKEN lets this reference be made once, so it is the only one;
-    // the process is single-threaded and no signal handler touches LINE.
-    unsafe { &mut *(&raw mut LINE) }
+    // SAFETY: `taken` lets this reference be made once, so it is the only
+    // one; the process is single-threaded and no signal handler touches it.
+    unsafe { &mut *STATE.line.get() }
 }
 
 /// The listening socket systemd passed as fd 3 (socket activation).
