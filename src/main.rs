@@ -47,7 +47,7 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     }
     if cfg.inetd {
         sys::ignore_sigpipe();
-        child_run(Conn::Stdio, cfg.timeout);
+        child_run(Conn::Stdio, cfg.timeout());
     }
     // SIGTERM/SIGINT can come at any time, so they are caught first.
     sys::sigaction(sys::SIGTERM, Some(term_handler), sys::ONCE);
@@ -62,7 +62,7 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     if cfg.log != Log::Quiet {
         let (ip, port) = match net::getsockname(&listener) {
             Ok(addr) => sys::ip_port(&addr),
-            Err(_) => (cfg.ip, cfg.port),
+            Err(_) => (cfg.ip, cfg.port()),
         };
         sys::say(Msg::new().push(b"listening on ").sockaddr(ip, port).line());
     }
@@ -108,12 +108,12 @@ fn tcp_server_listen(cfg: &Config) -> OwnedFd {
             // `::` takes IPv4 too, whatever net.ipv6.bindv6only says.
             must(sockopt::set_ipv6_v6only(&fd, false), b"setsockopt");
         }
-        net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port, 0, 0))
+        net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port(), 0, 0))
     } else {
-        net::bind(&fd, &net::SocketAddrV4::new([a[12], a[13], a[14], a[15]].into(), cfg.port))
+        net::bind(&fd, &net::SocketAddrV4::new([a[12], a[13], a[14], a[15]].into(), cfg.port()))
     };
     must(bound, b"bind");
-    must(net::listen(&fd, cfg.backlog as i32), b"listen");
+    must(net::listen(&fd, cfg.backlog() as i32), b"listen");
     fd
 }
 
@@ -168,9 +168,9 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
     let mut reaping = false;
     let mut failing = None;
     loop {
-        if STATE.children.load(Relaxed) >= cfg.max {
+        if STATE.children.load(Relaxed) >= cfg.max() {
             let old = sys::block_children();
-            while STATE.children.load(Relaxed) >= cfg.max {
+            while STATE.children.load(Relaxed) >= cfg.max() {
                 sys::suspend(&old);
             }
             sys::unblock(&old);
@@ -197,8 +197,8 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
         // Logged as a person reads it: IPv4 even when it came in over `::`.
         let peer = Ip { v6: ip.v6 && ip.ipv4().is_none(), ..ip };
         let key = ip.key();
-        let held = (cfg.per_host > 0 || verbose).then(sys::block_children);
-        if cfg.per_host > 0 && HOSTS.count(key) >= cfg.per_host as usize {
+        let held = (cfg.per_host() > 0 || verbose).then(sys::block_children);
+        if cfg.per_host() > 0 && HOSTS.count(key) >= cfg.per_host() as usize {
             if verbose {
                 sys::say(Msg::new().push(b"refused ").ip(peer).push(b": per-host limit").line());
             }
@@ -210,16 +210,16 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
                 Ok(Fork::Child) => {
                     STATE.in_child.store(true, Relaxed);
                     drop(listener);
-                    child_run(Conn::Socket(conn), cfg.timeout);
+                    child_run(Conn::Socket(conn), cfg.timeout());
                 }
                 Ok(Fork::Parent(pid)) => {
-                    if cfg.per_host > 0 {
+                    if cfg.per_host() > 0 {
                         HOSTS.insert(pid, key);
                     }
                     if verbose {
                         let mut m = Msg::new();
                         m.push(b"pid ").num(pid as u64).push(b" from ").sockaddr(peer, port);
-                        sys::say(m.push(b" (").num(n as u64).push(b"/").num(cfg.max as u64).push(b")").line());
+                        sys::say(m.push(b" (").num(n as u64).push(b"/").num(cfg.max() as u64).push(b")").line());
                     }
                 }
                 Err(e) => {

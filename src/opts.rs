@@ -22,13 +22,44 @@ pub struct Config {
     pub log: Log,
     pub reuseport: bool,
     pub ip: Ip,
-    pub port: u16,
-    pub backlog: u32,
-    pub max: u32,
-    pub per_host: u32,
-    pub timeout: u32,
     /// `-u UID[:GID]`.
     pub ids: Option<(u32, u32)>,
+    /// The numeric options, in the order of [`NUMERIC`]; read them with the
+    /// accessors below.
+    pub num: [u32; 5],
+}
+
+/// The numeric options: letter, least and greatest value, default. One
+/// table and one parse, where an arm per option would each cost code.
+pub const NUMERIC: [(u8, u32, u32, u32); 5] = [
+    (b'p', 0, 65535, 50005),
+    (b'b', 0, 65535, 1024),
+    (b'c', 1, 65535, 256),
+    (b'C', 0, 65535, 0),
+    (b't', 0, u32::MAX, 0),
+];
+
+impl Config {
+    /// `-p`: the TCP port (0: the kernel chooses).
+    pub fn port(&self) -> u16 {
+        self.num[0] as u16
+    }
+    /// `-b`: the listen backlog.
+    pub fn backlog(&self) -> u32 {
+        self.num[1]
+    }
+    /// `-c`: the most connections served at once.
+    pub fn max(&self) -> u32 {
+        self.num[2]
+    }
+    /// `-C`: the most connections at once from one address (0: no limit).
+    pub fn per_host(&self) -> u32 {
+        self.num[3]
+    }
+    /// `-t`: the idle timeout in seconds (0: none).
+    pub fn timeout(&self) -> u32 {
+        self.num[4]
+    }
 }
 
 impl Default for Config {
@@ -38,12 +69,8 @@ impl Default for Config {
             log: Log::Normal,
             reuseport: false,
             ip: Ip::v4([0; 4]),
-            port: 50005,
-            backlog: 1024,
-            max: 256,
-            per_host: 0,
-            timeout: 0,
             ids: None,
+            num: [NUMERIC[0].3, NUMERIC[1].3, NUMERIC[2].3, NUMERIC[3].3, NUMERIC[4].3],
         }
     }
 }
@@ -83,14 +110,13 @@ impl Usage<'_> {
     }
 }
 
-/// `-h` prints this to stdout (the man page has the rest).
+/// `-h` prints this to stdout: the synopsis, with each option's value
+/// named; defaults and meanings are in the man page (a kilobyte of text
+/// here would be a tenth of the program).
 pub const HELP: &[u8] = b"usage: rot13d [-i] [-q | -v] [-r] [-l ADDR] [-p PORT] [-b BACKLOG] [-c MAX]
               [-C PERHOST] [-t SECS] [-u UID[:GID]]
- -l ADDR  IPv4/IPv6 address (0.0.0.0)  -p PORT  port, 0: any (50005)
- -b N     listen backlog (1024)        -c N     connections, 1-65535 (256)
- -C N     per address, 0: any (0)      -t SECS  idle timeout, 0: none (0)
- -u UID[:GID] ids after listen         -r  SO_REUSEPORT
- -i  inetd mode: stdin/stdout          -q  quiet   -v  verbose
+       rot13d -h | -V
+see rot13d(8)
 ";
 
 /// `-V` prints this to stdout.
@@ -115,7 +141,7 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(args: I, c: &mut Config) -> Resul
                 b'r' => c.reuseport = true,
                 b'h' => return Ok(Command::Help),
                 b'V' => return Ok(Command::Version),
-                b'l' | b'p' | b'b' | b'c' | b'C' | b't' | b'u' => {
+                _ if b"lpbcCtu".contains(opt) => {
                     // The value is the rest of this argument, or the next one.
                     let val = match rest {
                         [] => args.next().ok_or(Usage { why: b"missing value for ", opt: *opt, arg: b"" })?,
@@ -136,15 +162,13 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(args: I, c: &mut Config) -> Resul
 
 /// Sets option `opt` from its value `val`.
 fn set<'a>(c: &mut Config, opt: u8, val: &'a [u8]) -> Result<(), Usage<'a>> {
-    let n = parse_num(val, 65535);
-    let ok = match opt {
-        b'l' => parse_ip(val).map(|ip| c.ip = ip).is_some(),
-        b'p' => n.map(|n| c.port = n as u16).is_some(),
-        b'b' => n.map(|n| c.backlog = n).is_some(),
-        b'c' => n.filter(|&n| n > 0).map(|n| c.max = n).is_some(),
-        b'C' => n.map(|n| c.per_host = n).is_some(),
-        b't' => parse_num(val, u32::MAX).map(|n| c.timeout = n).is_some(),
-        _ => parse_ids(val).map(|ids| c.ids = Some(ids)).is_some(),
+    let ok = if let Some(i) = NUMERIC.iter().position(|n| n.0 == opt) {
+        let (_, least, most, _) = NUMERIC[i];
+        parse_num(val, most).filter(|&n| n >= least).map(|n| c.num[i] = n).is_some()
+    } else if opt == b'l' {
+        parse_ip(val).map(|ip| c.ip = ip).is_some()
+    } else {
+        parse_ids(val).map(|ids| c.ids = Some(ids)).is_some()
     };
     if ok { Ok(()) } else { Err(Usage { why: b"bad value for ", opt, arg: val }) }
 }
@@ -181,7 +205,7 @@ mod tests {
     #[test]
     fn defaults_are_the_seeds() {
         let c = cfg(&[]);
-        assert_eq!((c.ip, c.port, c.backlog, c.max, c.per_host, c.timeout), (Ip::v4([0; 4]), 50005, 1024, 256, 0, 0));
+        assert_eq!((c.ip, c.port(), c.backlog(), c.max(), c.per_host(), c.timeout()), (Ip::v4([0; 4]), 50005, 1024, 256, 0, 0));
         assert_eq!((c.inetd, c.log, c.reuseport, c.ids), (false, Log::Normal, false, None));
     }
 
@@ -191,12 +215,14 @@ mod tests {
         let b = cfg(&["-l::1", "-p0", "-b5", "-c3", "-C2", "-t9", "-u65534:100", "-riv"]);
         assert_eq!(a, b);
         assert_eq!(a.ip, Ip::v6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]));
-        assert_eq!((a.port, a.backlog, a.max, a.per_host, a.timeout), (0, 5, 3, 2, 9));
+        assert_eq!((a.port(), a.backlog(), a.max(), a.per_host(), a.timeout()), (0, 5, 3, 2, 9));
         assert_eq!((a.ids, a.reuseport, a.inetd, a.log), (Some((65534, 100)), true, true, Log::Verbose));
         assert_eq!(cfg(&["-u", "7"]).ids, Some((7, 7)));
         assert_eq!(cfg(&["-v", "-q"]).log, Log::Quiet);
-        assert_eq!(cfg(&["-qp", "80"]).port, 80);
-        assert_eq!(cfg(&["--"]).port, 50005);
+        assert_eq!(cfg(&["-qp", "80"]).port(), 80);
+        assert_eq!(cfg(&["-t", "4294967295"]).timeout(), u32::MAX);
+        assert_eq!(cfg(&["-c", "65535"]).max(), 65535);
+        assert_eq!(cfg(&["--"]).port(), 50005);
     }
 
     #[test]
