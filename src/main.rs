@@ -156,26 +156,34 @@ fn drop_privileges((uid, gid): (u32, u32)) {
 
 /// The seed's accept loop, made unkillable after djb's tcpserver.
 ///
-/// SIGCHLD is let through while accept blocks, so children are reaped as they
-/// end. It is held back only where the loop must not be interrupted: while
-/// checking the connection limit before sleeping on it (sigsuspend lets it
-/// through atomically, so no wake-up is lost), and with `-C` or `-v` from the
-/// per-host check to the table entry and log line of the new child (its end
-/// cannot be handled before its start).
+/// SIGCHLD is held back everywhere except while accept blocks and while the
+/// loop sleeps at the connection limit. So fork is never interrupted (a signal
+/// during fork makes the kernel throw the new process away and start over),
+/// the check of the limit cannot miss a child's end (sigsuspend lets SIGCHLD
+/// through atomically as it sleeps), and a child's end is never handled
+/// before its start was recorded and logged.
 fn serve(listener: OwnedFd, cfg: &Config) -> ! {
     let verbose = cfg.log == Log::Verbose;
     STATE.verbose.store(verbose, Relaxed);
-    let mut reaping = false;
+    // The mask to wait in; none until the reaper is set up.
+    let mut open = None;
     let mut failing = None;
     loop {
-        if STATE.children.load(Relaxed) >= cfg.max() {
-            let old = sys::block_children();
+        if let Some(open) = &open {
             while STATE.children.load(Relaxed) >= cfg.max() {
-                sys::suspend(&old);
+                sys::suspend(open);
             }
-            sys::unblock(&old);
+            sys::unblock_children();
         }
-        let (conn, from) = match net::acceptfrom(&listener) {
+        let accepted = net::acceptfrom(&listener);
+        if open.is_none() {
+            // No child exists before the first fork, so the reaper is set up
+            // here, not at start-up: the trace to the first accept stays short.
+            sys::sigaction(sys::SIGCHLD, Some(sigchld_handler), sys::RESTART);
+        }
+        let mask = sys::block_children();
+        open.get_or_insert(mask);
+        let (conn, from) = match accepted {
             Ok(c) => c,
             Err(e) => {
                 accept_failed(e, &mut failing);
@@ -183,13 +191,6 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
             }
         };
         failing = None;
-        if !reaping {
-            // No child exists before the first fork, so the reaper is set up
-            // here, not at start-up: the trace to the first accept stays short.
-            sys::sigaction(sys::SIGCHLD, Some(sigchld_handler), sys::RESTART);
-            sys::unblock_children();
-            reaping = true;
-        }
         let (ip, port) = match &from {
             Some(addr) => sys::ip_port(addr),
             None => (Ip::v4([0; 4]), 0),
@@ -197,39 +198,34 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
         // Logged as a person reads it: IPv4 even when it came in over `::`.
         let peer = Ip { v6: ip.v6 && ip.ipv4().is_none(), ..ip };
         let key = ip.key();
-        let held = (cfg.per_host() > 0 || verbose).then(sys::block_children);
         if cfg.per_host() > 0 && HOSTS.count(key) >= cfg.per_host() as usize {
             if verbose {
                 sys::say(Msg::new().push(b"refused ").ip(peer).push(b": per-host limit").line());
             }
-        } else {
-            // Counted before fork, so a child that ends at once is never
-            // reaped before it was counted.
-            let n = STATE.children.fetch_add(1, Relaxed) + 1;
-            match sys::fork() {
-                Ok(Fork::Child) => {
-                    STATE.in_child.store(true, Relaxed);
-                    drop(listener);
-                    child_run(Conn::Socket(conn), cfg.timeout());
+            continue;
+        }
+        // Counted before fork (djb): the count is never below the truth.
+        let n = STATE.children.fetch_add(1, Relaxed) + 1;
+        match sys::fork() {
+            Ok(Fork::Child) => {
+                STATE.in_child.store(true, Relaxed);
+                drop(listener);
+                child_run(Conn::Socket(conn), cfg.timeout());
+            }
+            Ok(Fork::Parent(pid)) => {
+                if cfg.per_host() > 0 {
+                    HOSTS.insert(pid, key);
                 }
-                Ok(Fork::Parent(pid)) => {
-                    if cfg.per_host() > 0 {
-                        HOSTS.insert(pid, key);
-                    }
-                    if verbose {
-                        let mut m = Msg::new();
-                        m.push(b"pid ").num(pid as u64).push(b" from ").sockaddr(peer, port);
-                        sys::say(m.push(b" (").num(n as u64).push(b"/").num(cfg.max() as u64).push(b")").line());
-                    }
-                }
-                Err(e) => {
-                    STATE.children.fetch_sub(1, Relaxed);
-                    sys::say(Msg::new().push(b"fork: ").errno(e.raw_os_error()).line());
+                if verbose {
+                    let mut m = Msg::new();
+                    m.push(b"pid ").num(pid as u64).push(b" from ").sockaddr(peer, port);
+                    sys::say(m.push(b" (").num(n as u64).push(b"/").num(cfg.max() as u64).push(b")").line());
                 }
             }
-        }
-        if let Some(old) = held {
-            sys::unblock(&old);
+            Err(e) => {
+                STATE.children.fetch_sub(1, Relaxed);
+                sys::say(Msg::new().push(b"fork: ").errno(e.raw_os_error()).line());
+            }
         }
         // `conn` is closed here: the parent keeps nothing of a connection.
     }

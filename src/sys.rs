@@ -170,46 +170,40 @@ pub struct Mask(libc::sigset_t);
 pub struct Mask(u64);
 
 /// `sigprocmask(how, {SIGCHLD}, &old)`—Blocks (`SIG_BLOCK`) or unblocks
-/// (`SIG_UNBLOCK`) SIGCHLD; returns the mask from before.
+/// (`SIG_UNBLOCK`) SIGCHLD; returns the mask from before, less SIGCHLD (it
+/// may have come blocked from whoever started us): the mask to wait in.
 fn mask_children(block: bool) -> Mask {
     #[cfg(not(feature = "nolibc"))]
-    // SAFETY: both sets are initialised by sigemptyset before use.
+    // SAFETY: an all-zero sigset_t is the empty set (what sigemptyset
+    // writes, in glibc and musl alike); `old` is filled in by sigprocmask.
     unsafe {
         let mut set: libc::sigset_t = core::mem::zeroed();
         let mut old: libc::sigset_t = core::mem::zeroed();
-        libc::sigemptyset(&mut set);
         libc::sigaddset(&mut set, SIGCHLD);
         let how = if block { libc::SIG_BLOCK } else { libc::SIG_UNBLOCK };
         libc::sigprocmask(how, &set, &mut old);
+        libc::sigdelset(&mut old, SIGCHLD);
         Mask(old)
     }
     #[cfg(feature = "nolibc")]
-    Mask(arch::sigprocmask(if block { 0 } else { 1 }, 1 << (SIGCHLD - 1)))
+    {
+        let chld = 1 << (SIGCHLD - 1);
+        Mask(arch::sigprocmask(if block { 0 } else { 1 }, chld) & !chld)
+    }
 }
 
-/// Holds SIGCHLD back until [`unblock`]; returns the mask to restore.
+/// Holds SIGCHLD back; returns the mask to wait in (see [`suspend`]).
 pub fn block_children() -> Mask {
     mask_children(true)
 }
 
-/// Lets SIGCHLD through (it may have been blocked by whoever started us).
+/// Lets SIGCHLD through.
 pub fn unblock_children() {
     mask_children(false);
 }
 
-/// `sigprocmask(SIG_SETMASK, old)`—Restores the mask [`block_children`] saved.
-pub fn unblock(old: &Mask) {
-    #[cfg(not(feature = "nolibc"))]
-    // SAFETY: `old` was filled in by sigprocmask.
-    unsafe {
-        libc::sigprocmask(libc::SIG_SETMASK, &old.0, core::ptr::null_mut());
-    }
-    #[cfg(feature = "nolibc")]
-    arch::sigprocmask(2, old.0);
-}
-
-/// `sigsuspend(old)`—Sleeps until a handler has run, with the mask from
-/// before [`block_children`]: the check before it cannot miss a SIGCHLD.
+/// `sigsuspend(open)`—Sleeps until a handler has run, with SIGCHLD let
+/// through: a check made while it was blocked cannot miss one.
 pub fn suspend(old: &Mask) {
     #[cfg(not(feature = "nolibc"))]
     // SAFETY: `old` was filled in by sigprocmask.
