@@ -10,7 +10,7 @@ DESTDIR ?=
 RELEASE := target/release/rot13d
 STATIC  := target/static/rot13d
 
-.PHONY: all release static run test test-unit test-release test-static test-install lint-units size trace bench bench-tools bench-smoke install uninstall clean
+.PHONY: all release static run test test-unit test-release test-static test-install lint-units size size-lines trace bench bench-tools bench-smoke install uninstall clean
 
 all: release
 
@@ -116,6 +116,13 @@ bench: release static bench-tools $(BENCH_C)
 # A seconds-long run of the same harness, so that it cannot rot (make test).
 bench-smoke: release static $(BENCH_C)
 	$(CARGO) run --locked --release -p rot13d-bench -- --smoke
+
+# Where the static build's code bytes come from, per source file and line
+# (a copy built with line tables, in its own directory).
+size-lines:
+	CARGO_PROFILE_STATIC_DEBUG=line-tables-only CARGO_PROFILE_STATIC_STRIP=false \
+	  $(CARGO) build --profile static --features nolibc --locked --target-dir target/size-lines
+	python3 tools/size-by-line.py target/size-lines/static/rot13d
 
 clean:
 	$(CARGO) clean

@@ -26,8 +26,8 @@ use rustix::net::{self, AddressFamily, RecvFlags, SendFlags, SocketType};
 use rustix::net::sockopt::{self, Timeout};
 use sys::{AsFd, BorrowedFd, Errno, Fork, OwnedFd};
 
-/// Live children, the child's flag and `-v`: in `sys::STATE`, which keeps
-/// them in one page with the line buffer (see there why).
+// Live children, the child's flag and `-v`: in `sys::STATE`, which keeps
+// them in one page with the line buffer (see there why).
 use sys::STATE;
 /// `-C`: which child serves which peer address (sized for the largest `-c`).
 static HOSTS: Hosts<65535> = Hosts::new();

@@ -127,8 +127,14 @@ fn errno() -> Errno {
 }
 
 /// `SA_RESTART`: a blocking call the handler interrupted carries on.
+#[cfg(not(feature = "nolibc"))]
+pub const RESTART: u32 = libc::SA_RESTART as u32;
+#[cfg(feature = "nolibc")]
 pub const RESTART: u32 = 0x1000_0000;
 /// `SA_RESETHAND`: the handler runs once; the next signal gets the default.
+#[cfg(not(feature = "nolibc"))]
+pub const ONCE: u32 = libc::SA_RESETHAND as u32;
+#[cfg(feature = "nolibc")]
 pub const ONCE: u32 = 0x8000_0000;
 
 /// `sigaction(sig, {handler, flags})`—Sets how signal `sig` is handled:

@@ -45,12 +45,17 @@ struct Row {
 const LINE: &[u8; 64] = b"The quick brown fox jumps over the lazy dog; 0123456789 ABCDEFG\n";
 
 fn main() {
-    let smoke = std::env::args().any(|a| a == "--smoke");
-    let p = if smoke {
+    let args: Vec<String> = std::env::args().collect();
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let mut p = if smoke {
         Params { bulk_bytes: 1 << 20, rate_time: Duration::from_millis(200), held: 20, rounds: 1 }
     } else {
         Params { bulk_bytes: 16 << 20, rate_time: Duration::from_millis(1500), held: 200, rounds: 3 }
     };
+    // `--rounds N`: more rounds, for a closer look at the spread.
+    if let Some(n) = args.iter().position(|a| a == "--rounds").and_then(|i| args.get(i + 1)) {
+        p.rounds = n.parse().expect("--rounds N");
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let exe = |p: &str| root.join(p).to_string_lossy().into_owned();
     let mut specs = vec![
@@ -70,6 +75,11 @@ fn main() {
         specs.push(Spec { name: name.into(), cmd, fixed_port: Some(port.parse().expect("port")) });
     }
 
+    // `--only NAME`: just the rows whose names contain NAME (repeatable).
+    let only: Vec<&String> = args.windows(2).filter(|w| w[0] == "--only").map(|w| &w[1]).collect();
+    if !only.is_empty() {
+        specs.retain(|s| only.iter().any(|o| s.name.contains(o.as_str())));
+    }
     let mut rows: Vec<Vec<Row>> = vec![Vec::new(); specs.len()];
     for round in 0..p.rounds {
         for (i, spec) in specs.iter().enumerate() {
@@ -99,6 +109,21 @@ fn main() {
                 base[3] / m[3]
             );
         }
+    }
+    // The run-to-run noise, to read the ratios by: each row's connection
+    // rate at concurrency 4, lowest and highest round against the median.
+    if p.rounds > 1 {
+        let spread: Vec<String> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let v: Vec<f64> = rows[i].iter().map(|r| r.rate4).collect();
+                let (lo, hi) = v.iter().fold((f64::MAX, 0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+                let m = med(i, |r| r.rate4);
+                format!("{} {:+.0}%/{:+.0}%", s.name, (lo / m - 1.0) * 100.0, (hi / m - 1.0) * 100.0)
+            })
+            .collect();
+        println!("conn/s c=4, lowest/highest round against the median: {}", spread.join(", "));
     }
     let (gbs, n) = transform_speed(if smoke { 64 } else { 2048 });
     println!("rot13 transform (rot13d::rot13::rot13, SWAR, 8 bytes a step): {gbs:.2} GB/s over {n} MiB");
@@ -134,17 +159,23 @@ impl Drop for Running {
     }
 }
 
-fn start(spec: &Spec) -> Running {
+/// The command that starts `spec` on a free port (behind `wrapper`, e.g.
+/// strace), in a process group of its own so that it and its children can
+/// be killed together; and the port.
+fn command(spec: &Spec, wrapper: &[&str]) -> (Command, u16) {
     let port = spec.fixed_port.unwrap_or_else(free_port);
-    let args: Vec<String> = spec.cmd[1..].iter().map(|a| a.replace("{port}", &port.to_string())).collect();
-    let child = Command::new(&spec.cmd[0])
-        .args(&args)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e}", spec.cmd[0]));
+    let args = spec.cmd[1..].iter().map(|a| a.replace("{port}", &port.to_string()));
+    let mut cmd = Command::new(wrapper.first().copied().unwrap_or(&spec.cmd[0]));
+    if !wrapper.is_empty() {
+        cmd.args(&wrapper[1..]).arg(&spec.cmd[0]);
+    }
+    cmd.args(args).process_group(0).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    (cmd, port)
+}
+
+fn start(spec: &Spec) -> Running {
+    let (mut cmd, port) = command(spec, &[]);
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("{}: {e}", spec.cmd[0]));
     let r = Running { child, port };
     let t = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -247,20 +278,8 @@ fn memory(s: &Running, n: usize) -> f64 {
 fn startup_syscalls(spec: &Spec) -> Option<usize> {
     Command::new("strace").arg("-V").output().ok()?;
     let log = std::env::temp_dir().join(format!("rot13d-bench-trace-{}", std::process::id()));
-    let port = spec.fixed_port.unwrap_or_else(free_port);
-    let args: Vec<String> = spec.cmd[1..].iter().map(|a| a.replace("{port}", &port.to_string())).collect();
-    let mut child = Command::new("strace")
-        .arg("-f")
-        .arg("-o")
-        .arg(&log)
-        .arg(&spec.cmd[0])
-        .args(&args)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
+    let (mut cmd, _) = command(spec, &["strace", "-f", "-o", log.to_str()?]);
+    let mut child = cmd.spawn().ok()?;
     let t = Instant::now();
     let count = loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
