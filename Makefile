@@ -36,10 +36,10 @@ test-unit:
 	$(CARGO) test --locked --lib
 
 test-release: release
-	ROT13D_BIN=$(CURDIR)/$(RELEASE) $(CARGO) test --locked --test '*'
+	ROT13D_BIN=$(CURDIR)/$(RELEASE) $(CARGO) test --locked --test '*' -- --show-output
 
 test-static: static
-	ROT13D_BIN=$(CURDIR)/$(STATIC) $(CARGO) test --locked --test '*'
+	ROT13D_BIN=$(CURDIR)/$(STATIC) $(CARGO) test --locked --test '*' -- --show-output
 
 # `make install DESTDIR=...` into a scratch directory, checked file by file,
 # then `make uninstall` from it.

@@ -122,7 +122,7 @@ pub(crate) mod tests {
 
     #[test]
     fn long_line_goes_out_in_buffer_sized_pieces() {
-        let input = vec![b'a'; 100];
+        let input = [b'a'; 100];
         let mut storage = [0u8; 16];
         let mut lines = Lines::new(&mut storage);
         lines.space()[..10].copy_from_slice(&input[..10]);

@@ -14,6 +14,7 @@ pub struct Msg {
 
 impl Msg {
     /// A line for stderr, starting with the program name as SPEC §4 asks.
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         let mut m = Self::plain();
         m.push(b"rot13d: ");

@@ -158,7 +158,7 @@ fn quiet_prints_nothing_and_still_serves() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let mut child = std::process::Command::new(bin())
+    let child = std::process::Command::new(bin())
         .args(["-q", "-l", "127.0.0.1", "-p", &port.to_string()])
         .stderr(std::process::Stdio::piped())
         .spawn()
