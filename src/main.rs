@@ -254,8 +254,11 @@ extern "C" fn sigchld_handler(_: c_int) {
     let saved = sys::errno_save();
     while let Ok(Some((pid, status))) = rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
         let pid = pid.as_raw_pid();
-        // A child inherited across exec was never counted.
-        let _ = STATE.children.fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
+        // The parent changes the count only while SIGCHLD is blocked, so
+        // nothing can come between this load and store. A child inherited
+        // across exec was never counted: never below zero.
+        let n = STATE.children.load(Relaxed);
+        STATE.children.store(n.saturating_sub(1), Relaxed);
         HOSTS.remove(pid);
         if STATE.verbose.load(Relaxed) {
             let mut m = Msg::new();
