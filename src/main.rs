@@ -181,8 +181,10 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
             // here, not at start-up: the trace to the first accept stays short.
             sys::sigaction(sys::SIGCHLD, Some(sigchld_handler), sys::RESTART);
         }
-        let mask = sys::block_children();
-        open.get_or_insert(mask);
+        let before = sys::block_children();
+        if open.is_none() {
+            open = Some(before.open());
+        }
         let (conn, from) = match accepted {
             Ok(c) => c,
             Err(e) => {

@@ -176,8 +176,7 @@ pub struct Mask(libc::sigset_t);
 pub struct Mask(u64);
 
 /// `sigprocmask(how, {SIGCHLD}, &old)`—Blocks (`SIG_BLOCK`) or unblocks
-/// (`SIG_UNBLOCK`) SIGCHLD; returns the mask from before, less SIGCHLD (it
-/// may have come blocked from whoever started us): the mask to wait in.
+/// (`SIG_UNBLOCK`) SIGCHLD; returns the mask from before.
 fn mask_children(block: bool) -> Mask {
     #[cfg(not(feature = "nolibc"))]
     // SAFETY: an all-zero sigset_t is the empty set (what sigemptyset
@@ -188,19 +187,33 @@ fn mask_children(block: bool) -> Mask {
         libc::sigaddset(&mut set, SIGCHLD);
         let how = if block { libc::SIG_BLOCK } else { libc::SIG_UNBLOCK };
         libc::sigprocmask(how, &set, &mut old);
-        libc::sigdelset(&mut old, SIGCHLD);
         Mask(old)
     }
     #[cfg(feature = "nolibc")]
     {
-        let chld = 1 << (SIGCHLD - 1);
-        Mask(arch::sigprocmask(if block { 0 } else { 1 }, chld) & !chld)
+        Mask(arch::sigprocmask(if block { 0 } else { 1 }, 1 << (SIGCHLD - 1)))
     }
 }
 
-/// Holds SIGCHLD back; returns the mask to wait in (see [`suspend`]).
+/// Holds SIGCHLD back; returns the mask from before.
 pub fn block_children() -> Mask {
     mask_children(true)
+}
+
+impl Mask {
+    /// This mask less SIGCHLD (which may have come blocked from whoever
+    /// started us): the mask to wait in (see [`suspend`]). Made once.
+    pub fn open(self) -> Mask {
+        #[cfg(not(feature = "nolibc"))]
+        {
+            let mut m = self.0;
+            // SAFETY: `m` is a sigset filled in by sigprocmask.
+            unsafe { libc::sigdelset(&mut m, SIGCHLD) };
+            Mask(m)
+        }
+        #[cfg(feature = "nolibc")]
+        Mask(self.0 & !(1 << (SIGCHLD - 1)))
+    }
 }
 
 /// Lets SIGCHLD through.
