@@ -159,7 +159,6 @@ impl Msg {
     /// `::ffff:` in front when it is an IPv6 address), RFC 5952 for IPv6
     /// (lower case, the first longest run of two or more zero groups as `::`).
     pub fn ip(&mut self, ip: Ip) -> &mut Self {
-        let a = ip.bytes;
         if let Some(q) = ip.ipv4() {
             if ip.v6 {
                 self.push(b"::ffff:");
@@ -172,29 +171,28 @@ impl Msg {
             }
             return self;
         }
-        let g = |i: usize| u16::from_be_bytes([a[2 * i], a[2 * i + 1]]);
-        let (mut best, mut len, mut run) = (0, 0, 0);
-        for i in 0..8 {
-            run = if g(i) == 0 { run + 1 } else { 0 };
+        let groups = ip.bytes.as_chunks::<2>().0;
+        // The first longest run of two or more zero groups: [best, best + len).
+        // (No run: best = 8, past the end.)
+        let (mut best, mut len, mut run) = (8, 1, 0);
+        for (i, g) in groups.iter().enumerate() {
+            run = if *g == [0, 0] { run + 1 } else { 0 };
             if run > len {
                 len = run;
                 best = i + 1 - run;
             }
         }
-        let (mut i, mut sep) = (0, false);
-        while i < 8 {
-            if len > 1 && i == best {
-                self.push(b"::");
-                i += len;
-                sep = false;
+        for (i, g) in groups.iter().enumerate() {
+            if i.wrapping_sub(best) < len {
+                if i == best {
+                    self.push(b"::");
+                }
                 continue;
             }
-            if sep {
+            if i > 0 && i != best + len {
                 self.push(b":");
             }
-            self.hex(g(i));
-            sep = true;
-            i += 1;
+            self.hex(u16::from_be_bytes(*g));
         }
         self
     }

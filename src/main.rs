@@ -22,7 +22,7 @@ use rot13d::frame::Lines;
 use rot13d::hosts::Hosts;
 use rot13d::msg::Msg;
 use rot13d::opts::{self, Command, Config, Log};
-use rustix::net::{self, AddressFamily, RecvFlags, SendFlags, SocketType};
+use rustix::net::{self, AddressFamily, SocketType};
 use rustix::net::sockopt::{self, Timeout};
 use sys::{AsFd, BorrowedFd, Errno, Fork, OwnedFd};
 
@@ -47,7 +47,7 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     }
     if cfg.inetd {
         sys::ignore_sigpipe();
-        child_run(Conn::Stdio, cfg.timeout());
+        child_run(sys::stdio(0), sys::stdio(1), cfg.timeout());
     }
     // SIGTERM/SIGINT can come at any time, so they are caught first.
     sys::sigaction(sys::SIGTERM, Some(term_handler), sys::ONCE);
@@ -88,8 +88,13 @@ fn must<T>(r: sys::Result<T>, call: &[u8]) -> T {
 
 /// Reports that `call` failed and ends with status 1 (SPEC §4).
 fn fail(call: &[u8], e: Errno) -> ! {
-    sys::say(Msg::new().push(call).push(b": ").errno(e.raw_os_error()).line());
+    say_failed(call, e);
     sys::exit(1)
+}
+
+/// Logs `rot13d: CALL: CAUSE`.
+fn say_failed(call: &[u8], e: Errno) {
+    sys::say(Msg::new().push(call).push(b": ").errno(e.raw_os_error()).line());
 }
 
 /// The seed's `tcp_server_listen`: socket, SO_REUSEADDR, bind, listen.
@@ -122,10 +127,10 @@ fn tcp_server_listen(cfg: &Config) -> OwnedFd {
 fn activated(env: sys::CStrs) -> Option<OwnedFd> {
     let (mut pid, mut fds) = (None, None);
     for var in env {
-        if let Some(v) = var.strip_prefix(b"LISTEN_PID=") {
-            pid = Some(v);
-        } else if let Some(v) = var.strip_prefix(b"LISTEN_FDS=") {
-            fds = Some(v);
+        match var.split_at_checked(11) {
+            Some((b"LISTEN_PID=", v)) => pid = Some(v),
+            Some((b"LISTEN_FDS=", v)) => fds = Some(v),
+            _ => {}
         }
     }
     let pid = parse_num(pid?, i32::MAX as u32)?;
@@ -178,8 +183,11 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
         let accepted = net::acceptfrom(&listener);
         if open.is_none() {
             // No child exists before the first fork, so the reaper is set up
-            // here, not at start-up: the trace to the first accept stays short.
+            // here, not at start-up: the trace to the first accept stays
+            // short. So is SIGPIPE's SIG_IGN, which every child inherits: a
+            // write to a peer that is gone is then an EPIPE error, not death.
             sys::sigaction(sys::SIGCHLD, Some(sigchld_handler), sys::RESTART);
+            sys::ignore_sigpipe();
         }
         let before = sys::block_children();
         if open.is_none() {
@@ -212,7 +220,7 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
             Ok(Fork::Child) => {
                 STATE.in_child.store(true, Relaxed);
                 drop(listener);
-                child_run(Conn::Socket(conn), cfg.timeout());
+                child_run(conn.as_fd(), conn.as_fd(), cfg.timeout());
             }
             Ok(Fork::Parent(pid)) => {
                 if cfg.per_host() > 0 {
@@ -226,7 +234,7 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
             }
             Err(e) => {
                 STATE.children.fetch_sub(1, Relaxed);
-                sys::say(Msg::new().push(b"fork: ").errno(e.raw_os_error()).line());
+                say_failed(b"fork", e);
             }
         }
         // `conn` is closed here: the parent keeps nothing of a connection.
@@ -240,7 +248,7 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
 fn accept_failed(e: Errno, failing: &mut Option<Errno>) {
     if let Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM = e {
         if *failing != Some(e) {
-            sys::say(Msg::new().push(b"accept: ").errno(e.raw_os_error()).line());
+            say_failed(b"accept", e);
             *failing = Some(e);
         }
         let _ = rustix::thread::nanosleep(&rustix::thread::Timespec { tv_sec: 0, tv_nsec: 250_000_000 });
@@ -288,49 +296,24 @@ extern "C" fn term_handler(sig: c_int) {
     }
 }
 
-/// Where a session's bytes come from and go to.
-enum Conn {
-    /// An accepted connection: recv/send.
-    Socket(OwnedFd),
-    /// `-i`: stdin and stdout, which may be pipes: read/write.
-    Stdio,
+/// Sends all of `buf` to `out`, however many calls it takes; a peer that is
+/// gone or stuck ends this session only.
+fn write_all(out: BorrowedFd<'_>, mut buf: &[u8]) {
+    while !buf.is_empty() {
+        match rustix::io::write(out, buf) {
+            Ok(n) => buf = &buf[n..],
+            Err(Errno::INTR) => {}
+            Err(e) => end(e),
+        }
+    }
 }
 
-impl Conn {
-    fn read(&self, buf: &mut [u8]) -> sys::Result<usize> {
-        match self {
-            Conn::Socket(fd) => net::recv(fd, buf, RecvFlags::empty()).map(|(n, _)| n),
-            Conn::Stdio => rustix::io::read(sys::stdio(0), buf),
-        }
-    }
-
-    /// Sends all of `buf`, however many calls it takes; a peer that is gone
-    /// or stuck ends this session only.
-    fn write_all(&self, mut buf: &[u8]) {
-        while !buf.is_empty() {
-            let sent = match self {
-                Conn::Socket(fd) => net::send(fd, buf, SendFlags::NOSIGNAL),
-                Conn::Stdio => rustix::io::write(sys::stdio(1), buf),
-            };
-            match sent {
-                Ok(n) => buf = &buf[n..],
-                Err(Errno::INTR) => {}
-                Err(e) => end(e),
-            }
-        }
-    }
-
-    /// `-t`: a read or write that waits longer than `secs` fails with EAGAIN.
-    fn set_timeout(&self, secs: u32) {
-        let t = Some(Duration::from_secs(secs as u64));
-        let (r, w): (BorrowedFd<'_>, BorrowedFd<'_>) = match self {
-            Conn::Socket(fd) => (fd.as_fd(), fd.as_fd()),
-            Conn::Stdio => (sys::stdio(0), sys::stdio(1)),
-        };
-        // Under inetd these are the socket; on pipes there is nothing to set.
-        let _ = sockopt::set_socket_timeout(r, Timeout::Recv, t);
-        let _ = sockopt::set_socket_timeout(w, Timeout::Send, t);
-    }
+/// `-t`: a read or write that waits longer than `secs` fails with EAGAIN.
+fn set_timeout(input: BorrowedFd<'_>, out: BorrowedFd<'_>, secs: u32) {
+    let t = Some(Duration::from_secs(secs as u64));
+    // Under inetd these are the socket; on pipes there is nothing to set.
+    let _ = sockopt::set_socket_timeout(input, Timeout::Recv, t);
+    let _ = sockopt::set_socket_timeout(out, Timeout::Send, t);
 }
 
 /// Ends a session on an I/O error: status 0 when the peer is simply gone,
@@ -342,16 +325,20 @@ fn end(e: Errno) -> ! {
     })
 }
 
-/// The seed's `child_run`: serves one connection until end of input, then
-/// ends the process (status 0). Reads are as large as the buffer's free
-/// space, and each read's complete lines go back with one send.
-fn child_run(conn: Conn, timeout: u32) -> ! {
+/// The seed's `child_run`: serves one connection (a socket, or stdin and
+/// stdout under `-i`) until end of input, then ends the process (status 0).
+/// Reads are as large as the buffer's free space, and each read's complete
+/// lines go back with one write.
+///
+/// read/write, not recv/send: they work on pipes too, and SIGPIPE is ignored
+/// in every process that writes (see `serve`).
+fn child_run(input: BorrowedFd<'_>, out: BorrowedFd<'_>, timeout: u32) -> ! {
     if timeout > 0 {
-        conn.set_timeout(timeout);
+        set_timeout(input, out, timeout);
     }
     let mut lines = Lines::new(sys::line_buffer());
     loop {
-        let n = match conn.read(lines.space()) {
+        let n = match rustix::io::read(input, lines.space()) {
             Ok(0) => break,
             Ok(n) => n,
             Err(Errno::INTR) => continue,
@@ -359,10 +346,10 @@ fn child_run(conn: Conn, timeout: u32) -> ! {
         };
         let k = lines.arrived(n);
         if k > 0 {
-            conn.write_all(lines.ready(k));
+            write_all(out, lines.ready(k));
             lines.sent(k);
         }
     }
-    conn.write_all(lines.held());
+    write_all(out, lines.held());
     sys::exit(0)
 }
