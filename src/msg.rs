@@ -65,6 +65,7 @@ impl Msg {
     }
 
     /// Ends the line and returns it, newline included.
+    #[inline(never)] // called from every message site: once in the binary
     pub fn line(&mut self) -> &[u8] {
         let n = self.len.min(MSG_MAX - 1);
         self.buf[n] = b'\n';
