@@ -61,22 +61,30 @@ pub fn parse_num(s: &[u8], max: u32) -> Option<u32> {
 /// leading zeros (they would read as octal to inet_aton).
 pub fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
     let mut out = [0u8; 4];
-    let mut rest = s;
-    for (i, o) in out.iter_mut().enumerate() {
-        let end = rest.iter().position(|&c| c == b'.').unwrap_or(rest.len());
-        let part = &rest[..end];
-        if part.len() > 1 && part[0] == b'0' {
-            return None;
-        }
-        *o = parse_num(part, 255)? as u8;
-        // Three parts end at a dot, the last at the end.
-        match (i, rest.get(end)) {
-            (3, None) => {}
-            (0..3, Some(_)) => rest = &rest[end + 1..],
-            _ => return None,
+    // `i`: the part being read; `n`, `digits`: its value and length so far.
+    let (mut i, mut n, mut digits) = (0, 0u32, 0);
+    // A dot after the last byte ends the last part like the others.
+    for &c in s.iter().chain(b".") {
+        if c == b'.' {
+            if digits == 0 || i == 4 {
+                return None;
+            }
+            out[i] = n as u8;
+            (i, n, digits) = (i + 1, 0, 0);
+        } else {
+            let d = c.wrapping_sub(b'0') as u32;
+            // Digits only, no leading zero, at most 255.
+            if d > 9 || (digits > 0 && n == 0) {
+                return None;
+            }
+            n = n * 10 + d;
+            digits += 1;
+            if n > 255 {
+                return None;
+            }
         }
     }
-    Some(out)
+    (i == 4).then_some(out)
 }
 
 /// Parses an IPv6 address in any RFC 4291 text form: hex groups, one `::`,
