@@ -6,24 +6,31 @@
 //! to go out with one send. A line longer than the buffer goes out in
 //! buffer-sized pieces; at end of input the caller sends [`Lines::held`].
 
-use crate::rot13::rot13;
+use crate::rot13::rot13_words;
+
+/// Bytes a buffer needs past its capacity: ROT13 goes in whole words (see
+/// [`rot13_words`]), so up to seven bytes after the data are scribbled on.
+pub const SLACK: usize = 7;
 
 /// A fixed line buffer. Invariant: the `held` bytes at its front are already
 /// transformed and contain no newline.
 pub struct Lines<'a> {
     buf: &'a mut [u8],
     held: usize,
+    cap: usize,
 }
 
 impl<'a> Lines<'a> {
-    /// Wraps an empty buffer; it must not be empty.
+    /// Wraps an empty buffer of more than [`SLACK`] bytes; it holds
+    /// `buf.len() - SLACK` bytes of data.
     pub fn new(buf: &'a mut [u8]) -> Self {
-        Lines { buf, held: 0 }
+        let cap = buf.len() - SLACK;
+        Lines { buf, held: 0, cap }
     }
 
     /// The free space where the next read goes.
     pub fn space(&mut self) -> &mut [u8] {
-        &mut self.buf[self.held..]
+        &mut self.buf[self.held..self.cap]
     }
 
     /// Takes `n` bytes just read into [`space`](Self::space), and returns how
@@ -31,13 +38,12 @@ impl<'a> Lines<'a> {
     pub fn arrived(&mut self, n: usize) -> usize {
         let start = self.held;
         let end = start + n;
-        let new = &mut self.buf[start..end];
-        rot13(new);
+        rot13_words(&mut self.buf[start..], n);
         self.held = end;
         // ROT13 leaves b'\n' alone, so the search can run on the output.
-        match new.iter().rposition(|&b| b == b'\n') {
+        match self.buf[start..end].iter().rposition(|&b| b == b'\n') {
             Some(i) => start + i + 1,
-            None if end == self.buf.len() => end,
+            None if end == self.cap => end,
             None => 0,
         }
     }
@@ -83,7 +89,8 @@ pub(crate) mod tests {
     /// as `child_run` does, and checks every flush against SPEC §1: a flush is
     /// either everything up to the last newline received, or a full buffer.
     fn run(input: &[u8], cap: usize, sizes: &mut dyn FnMut() -> usize) -> Vec<u8> {
-        let mut storage = vec![0u8; cap];
+        // The slack starts as random bytes: none of it may ever go out.
+        let mut storage: Vec<u8> = (0..cap + SLACK).map(|i| (i * 151 + cap) as u8).collect();
         let mut lines = Lines::new(&mut storage);
         let mut out = Vec::new();
         let mut pos = 0;
@@ -123,7 +130,7 @@ pub(crate) mod tests {
     #[test]
     fn long_line_goes_out_in_buffer_sized_pieces() {
         let input = [b'a'; 100];
-        let mut storage = [0u8; 16];
+        let mut storage = [0u8; 16 + SLACK];
         let mut lines = Lines::new(&mut storage);
         lines.space()[..10].copy_from_slice(&input[..10]);
         assert_eq!(lines.arrived(10), 0);
@@ -136,7 +143,7 @@ pub(crate) mod tests {
 
     #[test]
     fn flush_up_to_last_newline_only() {
-        let mut storage = [0u8; 64];
+        let mut storage = [0u8; 64 + SLACK];
         let mut lines = Lines::new(&mut storage);
         lines.space()[..8].copy_from_slice(b"ab\ncd\nef");
         assert_eq!(lines.arrived(8), 6);

@@ -52,6 +52,17 @@ pub fn rot13(buf: &mut [u8]) {
     }
 }
 
+/// Applies ROT13 to the first `n` bytes of `buf` in whole words only, so
+/// up to seven bytes after them are transformed too: `buf` must have them
+/// (`n + 7 <= buf.len()`). For buffers that keep that slack (the line buffer
+/// does) it is one loop where [`rot13`] needs a second one for the tail.
+pub fn rot13_words(buf: &mut [u8], n: usize) {
+    debug_assert!(n + 7 <= buf.len());
+    for w in buf.as_chunks_mut::<8>().0.iter_mut().take(n.div_ceil(8)) {
+        *w = rot13_word(u64::from_ne_bytes(*w)).to_ne_bytes();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +106,17 @@ mod tests {
                 let want: Vec<u8> = src[start..start + len].iter().map(|&x| seed(x)).collect();
                 assert_eq!(b, want);
             }
+        }
+    }
+
+    #[test]
+    fn words_cover_every_length_with_slack() {
+        let src: Vec<u8> = (0..300u32).map(|i| (i * 37 + 11) as u8).collect();
+        for n in 0..290 {
+            let mut b = src[..n + 7].to_vec();
+            rot13_words(&mut b, n);
+            let want: Vec<u8> = src[..n].iter().map(|&x| seed(x)).collect();
+            assert_eq!(&b[..n], &want[..], "{n}");
         }
     }
 

@@ -9,6 +9,7 @@
 use core::ffi::c_int;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use rot13d::frame::SLACK;
 pub use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 pub use rustix::io::{Errno, Result};
 
@@ -275,7 +276,7 @@ pub struct State {
     /// `-v`: the SIGCHLD handler logs every end.
     pub verbose: AtomicBool,
     taken: AtomicBool,
-    line: UnsafeCell<[u8; LINE_MAX]>,
+    line: UnsafeCell<[u8; LINE_MAX + SLACK]>,
 }
 
 // SAFETY: all but `line` are atomics; `line` is reached only through
@@ -287,7 +288,7 @@ pub static STATE: State = State {
     in_child: AtomicBool::new(false),
     verbose: AtomicBool::new(false),
     taken: AtomicBool::new(false),
-    line: UnsafeCell::new([0; LINE_MAX]),
+    line: UnsafeCell::new([0; LINE_MAX + SLACK]),
 };
 
 /// The session's line buffer, handed out once per process.
@@ -295,7 +296,7 @@ pub static STATE: State = State {
 /// It is static, not on the stack: the compiler probes every page of a large
 /// stack frame, so a 64 KiB array there would cost every child 64 KiB of
 /// memory; here a child touches only the pages its data reaches.
-pub fn line_buffer() -> &'static mut [u8; LINE_MAX] {
+pub fn line_buffer() -> &'static mut [u8; LINE_MAX + SLACK] {
     if STATE.taken.swap(true, Relaxed) {
         exit(70);
     }
