@@ -9,13 +9,9 @@ fn main() {
         "-Wl,--build-id=none",
         // No .eh_frame_hdr: panic = "abort", nothing unwinds.
         "-Wl,--no-eh-frame-hdr",
-        // No PT_GNU_RELRO: it page-aligns the data that follows it.
-        "-Wl,-z,norelro",
-        // Code in the same page as headers and read-only data: no padding to
-        // a page boundary between segments.
-        "-Wl,-z,noseparate-code",
     ];
     let own: &[&str] = if nolibc {
+        // (The segments are laid out by STATIC_LAYOUT below.)
         &[
             // Our own _start (src/arch/x86_64.rs), no crt1.o/crti.o.
             "-nostartfiles",
@@ -25,8 +21,6 @@ fn main() {
             "-static",
             // A fixed-address executable: no self-relocation code is needed.
             "-no-pie",
-            // Read-only data in the code segment: one program header less.
-            "-Wl,--no-rosegment",
         ]
     } else {
         &[
@@ -40,15 +34,50 @@ fn main() {
             // A fixed-address executable: no relative relocations for the
             // loader to apply (they were a twentieth of the file).
             "-no-pie",
+            // No PT_GNU_RELRO: it page-aligns the data that follows it.
+            "-Wl,-z,norelro",
+            // Code in the same page as headers and read-only data: no
+            // padding to a page boundary between segments.
+            "-Wl,-z,noseparate-code",
         ]
     };
     for arg in common.iter().chain(own) {
         println!("cargo:rustc-link-arg-bins={arg}");
     }
-    // A linker script that only throws away: the unwind tables (.eh_frame,
-    // a quarter of the binary; panic = "abort" never reads them) and the
-    // toolchain's .comment. Every other section is placed as usual.
-    let script = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("discard.ld");
-    std::fs::write(&script, "SECTIONS { /DISCARD/ : { *(.eh_frame) *(.comment) } } INSERT AFTER .text;\n").unwrap();
+    // The default build: a linker script that only throws away the unwind
+    // tables (.eh_frame, a quarter of the binary; panic = "abort" never
+    // reads them) and the toolchain's .comment; the rest is placed as usual.
+    // The static build: the whole layout (see STATIC_LAYOUT).
+    let (name, text) = if nolibc {
+        ("static.ld", STATIC_LAYOUT)
+    } else {
+        ("discard.ld", "SECTIONS { /DISCARD/ : { *(.eh_frame) *(.comment) } } INSERT AFTER .text;\n")
+    };
+    let script = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join(name);
+    std::fs::write(&script, text).unwrap();
     println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
 }
+
+/// The static build's whole layout. Three program headers where the linker
+/// would make four: one read-and-execute segment with the ELF and program
+/// headers, code, read-only data and the GOT (three addresses of our own
+/// `memmove`-family routines, fixed at link time: nothing writes it), one
+/// read-write segment with only zero-filled memory (no file bytes), and the
+/// non-executable stack. No PT_PHDR: only a dynamic loader reads that.
+const STATIC_LAYOUT: &str = "\
+ENTRY(_start)
+PHDRS {
+  text PT_LOAD FILEHDR PHDRS FLAGS(5);
+  bss PT_LOAD FLAGS(6);
+  stack PT_GNU_STACK FLAGS(6);
+}
+SECTIONS {
+  . = 0x200000 + SIZEOF_HEADERS;
+  .text : { *(.text .text.*) } :text
+  .rodata : { *(.rodata .rodata.*) } :text
+  .got : { *(.got .got.*) } :text
+  . = ALIGN(0x1000);
+  .bss (NOLOAD) : { *(.bss .bss.*) *(COMMON) } :bss
+  /DISCARD/ : { *(.eh_frame*) *(.comment) *(.note*) }
+}
+";
