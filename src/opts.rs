@@ -124,15 +124,20 @@ pub const VERSION: &[u8] = concat!("rot13d ", env!("CARGO_PKG_VERSION"), "\n").a
 
 /// Parses the arguments after the program name into `c`, which holds the
 /// defaults (filled in place: no copy of the config is made).
-pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(args: I, c: &mut Config) -> Result<Command, Usage<'a>> {
-    let mut args = args;
+pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I, c: &mut Config) -> Result<Command, Usage<'a>> {
+    // After `--` every argument is an unexpected one, as is a bare `-`.
+    let mut ended = false;
     while let Some(arg) = args.next() {
         let mut flags = match arg {
-            b"--" => break,
-            [b'-', flags @ ..] if !flags.is_empty() => flags,
+            [b'-', flags @ ..] if !ended && !flags.is_empty() => flags,
             _ => return Err(Usage { why: b"unexpected argument: ", opt: 0, arg }),
         };
+        if flags == b"-" {
+            ended = true;
+            continue;
+        }
         while let [opt, rest @ ..] = flags {
+            let opt = *opt;
             flags = rest;
             match opt {
                 b'i' => c.inetd = true,
@@ -141,36 +146,38 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(args: I, c: &mut Config) -> Resul
                 b'r' => c.reuseport = true,
                 b'h' => return Ok(Command::Help),
                 b'V' => return Ok(Command::Version),
-                _ if b"lpbcCtu".contains(opt) => {
+                _ => {
+                    if !b"lpbcCtu".contains(&opt) {
+                        return Err(Usage { why: b"unknown option ", opt, arg: b"" });
+                    }
                     // The value is the rest of this argument, or the next one.
                     let val = match rest {
-                        [] => args.next().ok_or(Usage { why: b"missing value for ", opt: *opt, arg: b"" })?,
+                        [] => args.next().ok_or(Usage { why: b"missing value for ", opt, arg: b"" })?,
                         v => v,
                     };
+                    if !set(c, opt, val) {
+                        return Err(Usage { why: b"bad value for ", opt, arg: val });
+                    }
                     flags = &[];
-                    set(c, *opt, val)?;
                 }
-                _ => return Err(Usage { why: b"unknown option ", opt: *opt, arg: b"" }),
             }
         }
     }
-    match args.next() {
-        Some(arg) => Err(Usage { why: b"unexpected argument: ", opt: 0, arg }),
-        None => Ok(Command::Serve),
-    }
+    Ok(Command::Serve)
 }
 
-/// Sets option `opt` from its value `val`.
-fn set<'a>(c: &mut Config, opt: u8, val: &'a [u8]) -> Result<(), Usage<'a>> {
-    let ok = if let Some(i) = NUMERIC.iter().position(|n| n.0 == opt) {
-        let (_, least, most, _) = NUMERIC[i];
-        parse_num(val, most).filter(|&n| n >= least).map(|n| c.num[i] = n).is_some()
-    } else if opt == b'l' {
+/// Sets option `opt` from its value `val`; false if the value is bad.
+fn set(c: &mut Config, opt: u8, val: &[u8]) -> bool {
+    for (&(o, least, most, _), slot) in NUMERIC.iter().zip(&mut c.num) {
+        if o == opt {
+            return parse_num(val, most).filter(|&n| n >= least).map(|n| *slot = n).is_some();
+        }
+    }
+    if opt == b'l' {
         parse_ip(val).map(|ip| c.ip = ip).is_some()
     } else {
         parse_ids(val).map(|ids| c.ids = Some(ids)).is_some()
-    };
-    if ok { Ok(()) } else { Err(Usage { why: b"bad value for ", opt, arg: val }) }
+    }
 }
 
 /// Parses `UID[:GID]`; the GID defaults to the UID. `-1` (4294967295) means
