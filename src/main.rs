@@ -41,7 +41,7 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
         Ok(Command::Help) => return print(opts::HELP),
         Ok(Command::Version) => return print(opts::VERSION),
         Err(usage) => {
-            sys::say(usage.msg().line());
+            sys::say(usage.msg(&mut Msg::new()).line());
             return 2;
         }
     }
@@ -60,10 +60,9 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
         drop_privileges(ids);
     }
     if cfg.log != Log::Quiet {
-        let (ip, port) = match net::getsockname(&listener) {
-            Ok(addr) => sys::ip_port(&addr),
-            Err(_) => (cfg.ip, cfg.port()),
-        };
+        // The real address: the port the kernel chose for `-p 0`, or the
+        // one systemd bound. (It cannot fail on a socket that listens.)
+        let (ip, port) = sys::ip_port(&must(net::getsockname(&listener), b"getsockname"));
         sys::say(Msg::new().push(b"listening on ").sockaddr(ip, port).line());
     }
     serve(listener, &cfg)

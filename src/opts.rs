@@ -94,10 +94,9 @@ pub struct Usage<'a> {
 }
 
 impl Usage<'_> {
-    /// The one-line message, with the hint (SPEC §4: exit status 2), e.g.
+    /// Appends the one-line message, with the hint (SPEC §4: exit status 2), e.g.
     /// `rot13d: bad value for -p: 70000 (rot13d -h for help)`.
-    pub fn msg(&self) -> Msg {
-        let mut m = Msg::new();
+    pub fn msg<'m>(&self, m: &'m mut Msg) -> &'m mut Msg {
         m.push(self.why);
         if self.opt != 0 {
             m.push(&[b'-', self.opt]);
@@ -105,8 +104,7 @@ impl Usage<'_> {
                 m.push(b": ");
             }
         }
-        m.push(self.arg).push(b" (rot13d -h for help)");
-        m
+        m.push(self.arg).push(b" (rot13d -h for help)")
     }
 }
 
@@ -196,8 +194,7 @@ mod tests {
 
     fn p(args: &[&str]) -> Result<Command, String> {
         parse(args.iter().map(|a| a.as_bytes()), &mut Config::default()).map_err(|u| {
-            let mut m = u.msg();
-            String::from_utf8(m.line().to_vec()).unwrap()
+            String::from_utf8(u.msg(&mut Msg::new()).line().to_vec()).unwrap()
         })
     }
 
