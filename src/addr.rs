@@ -19,9 +19,9 @@ pub struct Ip {
 impl Ip {
     /// An IPv4 address.
     pub const fn v4(q: [u8; 4]) -> Ip {
-        let mut bytes = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0];
-        (bytes[12], bytes[13], bytes[14], bytes[15]) = (q[0], q[1], q[2], q[3]);
-        Ip { bytes, v6: false }
+        // `::ffff:` and the four bytes, as one number.
+        let n = 0xffff << 32 | u32::from_be_bytes(q) as u128;
+        Ip { bytes: n.to_be_bytes(), v6: false }
     }
 
     /// An IPv6 address.
