@@ -31,7 +31,7 @@ pub struct Config {
 
 /// The numeric options: letter, least and greatest value, default. One
 /// table and one parse, where an arm per option would each cost code.
-pub const NUMERIC: [(u8, u32, u32, u32); 5] = [
+pub const NUMERIC: [(u8, u8, u32, u16); 5] = [
     (b'p', 0, 65535, 50005),
     (b'b', 0, 65535, 1024),
     (b'c', 1, 65535, 256),
@@ -70,7 +70,7 @@ impl Default for Config {
             reuseport: false,
             ip: Ip::v4([0; 4]),
             ids: None,
-            num: [NUMERIC[0].3, NUMERIC[1].3, NUMERIC[2].3, NUMERIC[3].3, NUMERIC[4].3],
+            num: [NUMERIC[0].3 as u32, NUMERIC[1].3 as u32, NUMERIC[2].3 as u32, NUMERIC[3].3 as u32, NUMERIC[4].3 as u32],
         }
     }
 }
@@ -168,7 +168,7 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I, c: &mut Config) -> R
 fn set(c: &mut Config, opt: u8, val: &[u8]) -> bool {
     for (&(o, least, most, _), slot) in NUMERIC.iter().zip(&mut c.num) {
         if o == opt {
-            return parse_num(val, most).filter(|&n| n >= least).map(|n| *slot = n).is_some();
+            return parse_num(val, most).filter(|&n| n >= least as u32).map(|n| *slot = n).is_some();
         }
     }
     if opt == b'l' {
