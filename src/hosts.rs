@@ -45,7 +45,8 @@ impl<const N: usize> Hosts<N> {
     }
 
     fn live(&self) -> &[Slot] {
-        &self.slots[..self.len.load(Relaxed)]
+        // (`len` never exceeds `N`; `get` spares a panic path for it.)
+        self.slots.get(..self.len.load(Relaxed)).unwrap_or(&[])
     }
 
     /// How many live children serve `key`.
