@@ -136,13 +136,9 @@ fn activated(env: sys::CStrs) -> Option<OwnedFd> {
     if fds? != b"1" || pid as i32 != rustix::process::getpid().as_raw_pid() {
         return None;
     }
-    let fd = sys::listen_fd();
-    // A socket that does not listen would make accept fail forever.
-    match sockopt::socket_acceptconn(&fd) {
-        Ok(true) => Some(fd),
-        Ok(false) => fail(b"LISTEN_FDS: fd 3", Errno::INVAL),
-        Err(e) => fail(b"LISTEN_FDS: fd 3", e),
-    }
+    // Whether it is a listening socket, the first accept tells (see
+    // `accept_failed`).
+    Some(sys::listen_fd())
 }
 
 /// `-u UID:GID`: supplementary groups, then group, then user, then proof that
@@ -240,11 +236,17 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
     }
 }
 
-/// accept() failed: never the end of the server (SPEC §2). Out of fds,
-/// buffers or memory: say so once per run of the same error, and pause so
-/// that retrying does not spin. Anything else (the waiting connection went
-/// away, a signal came): on to the next at once.
+/// accept() failed. A connection's failure is never the end of the server
+/// (SPEC §2): out of fds, buffers or memory, say so once per run of the
+/// same error and pause so that retrying does not spin; anything else (the
+/// waiting connection went away, a signal came), on to the next at once.
+/// But a listener that cannot accept at all (fd 3 from socket activation
+/// that is no socket, or does not listen) would fail forever: that ends the
+/// server, status 1, as a failed listen would have.
 fn accept_failed(e: Errno, failing: &mut Option<Errno>) {
+    if let Errno::BADF | Errno::NOTSOCK | Errno::INVAL | Errno::OPNOTSUPP = e {
+        fail(b"accept", e);
+    }
     if let Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM = e {
         if *failing != Some(e) {
             say_failed(b"accept", e);

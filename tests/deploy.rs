@@ -107,17 +107,36 @@ fn socket_activation_for_another_pid_is_ignored() {
     assert_eq!(ask(&mut c, b"own port\n"), b"bja cbeg\n");
 }
 
+/// Runs the binary with `fd` as its fd 3 and LISTEN_PID/LISTEN_FDS right,
+/// and returns its exit status and stderr.
+fn activated_on(fd: i32, args: &str) -> (Option<i32>, String) {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(format!("LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" {args}")).arg(bin());
+    on_fd3(&mut cmd, fd);
+    let out = cmd.output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 #[test]
 fn socket_activation_with_a_socket_that_does_not_listen_exits_1() {
+    // Not a spin on an accept that can never succeed: the first accept's
+    // EINVAL ends the server, at once.
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let not_listening = TcpStream::connect(l.local_addr().unwrap()).unwrap();
     let fd = not_listening.as_raw_fd();
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg("LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" -q").arg(bin());
-    on_fd3(&mut cmd, fd);
-    let out = cmd.output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "rot13d: LISTEN_FDS: fd 3: invalid argument\n");
+    assert_eq!(activated_on(fd, "-q"), (Some(1), "rot13d: accept: invalid argument\n".to_string()));
+    let local = not_listening.local_addr().unwrap();
+    let (code, err) = activated_on(fd, "");
+    assert_eq!(code, Some(1));
+    assert_eq!(err, format!("rot13d: listening on {local}\nrot13d: accept: invalid argument\n"));
+}
+
+#[test]
+fn socket_activation_with_no_socket_exits_1() {
+    let file = std::fs::File::open("/dev/null").unwrap();
+    let fd = file.as_raw_fd();
+    assert_eq!(activated_on(fd, "-q"), (Some(1), "rot13d: accept: not a socket\n".to_string()));
+    assert_eq!(activated_on(fd, ""), (Some(1), "rot13d: getsockname: not a socket\n".to_string()));
 }
 
 #[test]
