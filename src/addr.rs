@@ -175,7 +175,7 @@ impl Msg {
                 if i > 0 {
                     self.push(b".");
                 }
-                self.num(o as u64);
+                self.num(o as u32);
             }
             return self;
         }
@@ -213,7 +213,7 @@ impl Msg {
             self.ip(ip)
         }
         .push(b":")
-        .num(port as u64)
+        .num(port as u32)
     }
 
 }

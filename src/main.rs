@@ -223,8 +223,8 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
                 }
                 if verbose {
                     let mut m = Msg::new();
-                    m.push(b"pid ").num(pid as u64).push(b" from ").sockaddr(peer, port);
-                    sys::say(m.push(b" (").num(n as u64).push(b"/").num(cfg.max() as u64).push(b")").line());
+                    m.push(b"pid ").num(pid as u32).push(b" from ").sockaddr(peer, port);
+                    sys::say(m.push(b" (").num(n).push(b"/").num(cfg.max()).push(b")").line());
                 }
             }
             Err(e) => {
@@ -273,10 +273,10 @@ extern "C" fn sigchld_handler(_: c_int) {
         HOSTS.remove(pid);
         if STATE.verbose.load(Relaxed) {
             let mut m = Msg::new();
-            m.push(b"end pid ").num(pid as u64);
+            m.push(b"end pid ").num(pid as u32);
             match (status.exit_status(), status.terminating_signal()) {
-                (Some(code), _) => m.push(b" status ").num(code as u64),
-                (_, Some(sig)) => m.push(b" signal ").num(sig as u64),
+                (Some(code), _) => m.push(b" status ").num(code as u32),
+                (_, Some(sig)) => m.push(b" signal ").num(sig as u32),
                 _ => &mut m,
             };
             sys::say(m.line());

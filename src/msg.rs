@@ -45,18 +45,18 @@ impl Msg {
     }
 
     /// Appends `n` in decimal.
-    pub fn num(&mut self, n: u64) -> &mut Self {
+    pub fn num(&mut self, n: u32) -> &mut Self {
         self.digits(n, 10)
     }
 
     /// Appends `n` in lower-case hex without leading zeros.
     pub fn hex(&mut self, n: u16) -> &mut Self {
-        self.digits(n as u64, 16)
+        self.digits(n as u32, 16)
     }
 
     /// Appends `n` in base `radix` (10 or 16), most significant digit first:
-    /// the recursion is at most 20 deep and needs no digit buffer.
-    fn digits(&mut self, n: u64, radix: u64) -> &mut Self {
+    /// the recursion is at most 10 deep and needs no digit buffer.
+    fn digits(&mut self, n: u32, radix: u32) -> &mut Self {
         if n >= radix {
             self.digits(n / radix, radix);
         }
@@ -100,7 +100,7 @@ impl Msg {
             }
         }
         if !found {
-            self.push(b"error ").num(errno as u64);
+            self.push(b"error ").num(errno as u32);
         }
         self
     }
@@ -122,7 +122,7 @@ mod tests {
 
     #[test]
     fn numbers() {
-        for n in [0u64, 7, 10, 65535, 4_294_967_295, u64::MAX] {
+        for n in [0u32, 7, 10, 65535, 4_294_967_295] {
             let mut m = Msg::plain();
             m.num(n);
             assert_eq!(m.line(), format!("{n}\n").as_bytes());
