@@ -91,9 +91,11 @@ impl Msg {
         let (mut on, mut found) = (false, false);
         let known = (1..128).contains(&errno)
             && !(cfg!(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")) && errno > 40);
+        // An unknown errno gets tag 0, which no tag (top bit set) equals.
+        let tag = if known { 0x80 | errno as u8 } else { 0 };
         for &b in ERRNO_TEXT {
             if b >= 0x80 {
-                on = known && b == 0x80 | errno as u8;
+                on = b == tag;
                 found |= on;
             } else if on {
                 self.byte(b);
