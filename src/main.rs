@@ -38,8 +38,7 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     let mut cfg = Config::default();
     match opts::parse(args, &mut cfg) {
         Ok(Command::Serve) => {}
-        Ok(Command::Help) => return print(opts::HELP),
-        Ok(Command::Version) => return print(opts::VERSION),
+        Ok(Command::Print(text)) => return print(text),
         Err(usage) => {
             sys::say(usage.msg(&mut Msg::new()).line());
             return 2;

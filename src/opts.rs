@@ -80,8 +80,8 @@ impl Default for Config {
 pub enum Command {
     /// Serve, as the `Config` filled in says.
     Serve,
-    Help,
-    Version,
+    /// `-h`, `-V`: print this on stdout and exit.
+    Print(&'static [u8]),
 }
 
 /// A usage error: what was wrong, with which option (0: none), and the
@@ -142,8 +142,8 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I, c: &mut Config) -> R
                 b'q' => c.log = Log::Quiet,
                 b'v' => c.log = Log::Verbose,
                 b'r' => c.reuseport = true,
-                b'h' => return Ok(Command::Help),
-                b'V' => return Ok(Command::Version),
+                b'h' => return Ok(Command::Print(HELP)),
+                b'V' => return Ok(Command::Print(VERSION)),
                 _ => {
                     if !b"lpbcCtu".contains(&opt) {
                         return Err(Usage { why: b"unknown option ", opt, arg: b"" });
@@ -231,8 +231,8 @@ mod tests {
 
     #[test]
     fn help_and_version() {
-        assert_eq!(p(&["-h"]), Ok(Command::Help));
-        assert_eq!(p(&["-p", "1", "-V", "-x"]), Ok(Command::Version));
+        assert_eq!(p(&["-h"]), Ok(Command::Print(HELP)));
+        assert_eq!(p(&["-p", "1", "-V", "-x"]), Ok(Command::Print(VERSION)));
         assert!(VERSION.starts_with(b"rot13d 0."));
     }
 
