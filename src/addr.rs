@@ -88,66 +88,82 @@ pub fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
 }
 
 /// Parses an IPv6 address in any RFC 4291 text form: hex groups, one `::`,
-/// and an optional dotted quad in the last 32 bits.
+/// and an optional dotted quad in the last 32 bits. One pass over the bytes;
+/// the groups after `::` move to the end at the close.
 pub fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
     let mut g = [0u16; 8];
-    let (mut n, mut gap, mut i) = (0, None, 0);
-    if s.starts_with(b"::") {
-        gap = Some(0);
-        i = 2;
-    }
-    while i < s.len() {
-        let start = i;
-        let mut v = 0;
-        while let Some(d) = s.get(i).and_then(|&c| (c as char).to_digit(16)) {
-            v = v << 4 | d;
-            i += 1;
-            if i - start > 4 {
+    // `n`: groups read; `gap`: where the `::` stands (9: none, as a `::`
+    // after all eight groups stands at 8); `run`: colons in a row; `v`,
+    // `digits`: the group being read, from `start`.
+    let (mut n, mut gap, mut run, mut v, mut digits, mut start) = (0, 9, 0, 0, 0, 0);
+    let mut quad = false;
+    for (i, &c) in s.iter().enumerate() {
+        let l = c | 0x20;
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            _ if (b'a'..=b'f').contains(&l) => l - b'a' + 10,
+            b':' => {
+                if digits > 0 {
+                    *g.get_mut(n)? = v;
+                    n += 1;
+                    (v, digits, run) = (0, 0, 1);
+                } else {
+                    // `::` once; a colon alone only after a group or
+                    // before a second one.
+                    run += 1;
+                    if run == 2 && gap == 9 {
+                        gap = n;
+                    } else if run > 1 {
+                        return None;
+                    }
+                }
+                continue;
+            }
+            b'.' => {
+                // A dotted quad: the last two groups, and the end.
+                let q = parse_v4(s.get(start..)?)?;
+                *g.get_mut(n)? = u16::from_be_bytes([q[0], q[1]]);
+                *g.get_mut(n + 1)? = u16::from_be_bytes([q[2], q[3]]);
+                n += 2;
+                quad = true;
+                break;
+            }
+            _ => return None,
+        };
+        if digits == 0 {
+            // A group after one colon needs one before it.
+            if run == 1 && n == 0 {
                 return None;
             }
+            start = i;
         }
-        if s.get(i) == Some(&b'.') {
-            // A dotted quad: the last two groups, and the end.
-            let q = parse_v4(&s[start..])?;
-            if n > 6 {
-                return None;
-            }
-            g[n] = u16::from_be_bytes([q[0], q[1]]);
-            g[n + 1] = u16::from_be_bytes([q[2], q[3]]);
-            n += 2;
-            break;
-        }
-        if i == start || n == 8 {
+        if digits == 4 {
             return None;
         }
-        g[n] = v as u16;
-        n += 1;
-        if i == s.len() {
-            break;
-        }
-        if s[i] != b':' {
+        v = v << 4 | d as u16;
+        digits += 1;
+        run = 0;
+    }
+    if !quad {
+        if digits > 0 {
+            *g.get_mut(n)? = v;
+            n += 1;
+        } else if run == 1 {
             return None;
-        }
-        i += 1;
-        match s.get(i) {
-            Some(b':') if gap.is_none() => {
-                gap = Some(n);
-                i += 1;
-            }
-            None | Some(b':') => return None,
-            _ => {}
         }
     }
-    // Groups before the gap stay in front, the rest go to the end.
-    let at = match gap {
-        None if n == 8 => 8,
-        Some(at) if n < 8 => at,
-        _ => return None,
-    };
+    // Eight groups, or fewer and a `::` to stand for the rest.
+    if (gap == 9) != (n == 8) {
+        return None;
+    }
+    // The groups after the gap move to the end; zeros are left behind them.
+    for k in (gap..n).rev() {
+        g[(k + 8 - n) & 7] = g[k & 7];
+        g[k & 7] = 0;
+    }
     let mut out = [0u8; 16];
-    for (k, v) in g[..n].iter().enumerate() {
-        let d = if k < at { k } else { k + 8 - n };
-        out[2 * d..2 * d + 2].copy_from_slice(&v.to_be_bytes());
+    for (o, v) in out.as_chunks_mut::<2>().0.iter_mut().zip(g) {
+        *o = v.to_be_bytes();
     }
     Some(out)
 }
@@ -263,7 +279,9 @@ mod tests {
             ("1:2:3:4:5:6:1.2.3.4", Some("1:2:3:4:5:6:102:304")),
             ("1:0:3:4:5:6:7:8", Some("1:0:3:4:5:6:7:8")),
             (":::", None), ("1:::2", None), ("1::2::3", None), (":1::2", None), ("1::2:", None),
-            ("1:2:3:4:5:6:7:8:9", None), ("1:2:3:4:5:6:7", None), ("12345::", None),
+            ("1:2:3:4:5:6:7:8:9", None), ("1:2:3:4:5:6:7", None), ("12345::", None), ("1:2:3:4:5:6:7:8::", None),
+            ("1:2:3:4:5:6:7::", Some("1:2:3:4:5:6:7:0")), ("::2:3:4:5:6:7:8", Some("0:2:3:4:5:6:7:8")), ("1:2:3:4:5:6::1.2.3.4", None),
+            ("::0:1.2.3.4", Some("::102:304")), (":1::", None), ("1::2:", None), ("::1.2.3.4:5", None), ("1:::", None), (":::1", None),
             ("::1.2.3.4.5", None), ("1.2.3.4::", None), ("g::", None), ("1:2:3:4:5:6:7::8", None),
         ];
         for (s, want) in cases {
