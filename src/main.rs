@@ -125,9 +125,15 @@ fn tcp_server_listen(cfg: &Config) -> OwnedFd {
 fn activated(env: sys::CStrs) -> Option<OwnedFd> {
     let (mut pid, mut fds) = (None, None);
     for var in env {
-        match var.split_at_checked(11) {
-            Some((b"LISTEN_PID=", v)) => pid = Some(v),
-            Some((b"LISTEN_FDS=", v)) => fds = Some(v),
+        // `LISTEN_PID=` or `LISTEN_FDS=`, compared four bytes at a time.
+        let Some((name, v)) = var.split_first_chunk::<11>() else { continue };
+        let word = |i: usize| u32::from_ne_bytes([name[i], name[i + 1], name[i + 2], name[i + 3]]);
+        if word(0) != u32::from_ne_bytes(*b"LIST") || word(3) != u32::from_ne_bytes(*b"TEN_") {
+            continue;
+        }
+        match word(7).to_ne_bytes() {
+            [b'P', b'I', b'D', b'='] => pid = Some(v),
+            [b'F', b'D', b'S', b'='] => fds = Some(v),
             _ => {}
         }
     }
