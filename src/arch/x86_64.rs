@@ -38,23 +38,28 @@ unsafe extern "C" fn restorer() {
     )
 }
 
-/// A system call with up to four arguments; returns the raw result
-/// (a negative errno on failure).
+/// A system call whose number, and a constant fourth argument, are
+/// immediates in the instruction stream (`mov eax, imm32`): passed as
+/// operands, LLVM loads constants with 10-byte `movabs`es.
 ///
 /// # Safety
-/// The arguments must be valid for system call `nr`.
-unsafe fn syscall4(nr: usize, a: usize, b: usize, c: usize, d: usize) -> isize {
+/// The arguments must be valid for system call `NR`.
+unsafe fn syscall<const NR: u32, const D: u32>(a: usize, b: usize, c: usize) -> isize {
     let ret;
     // SAFETY: the caller vouches for the arguments; the instruction itself
-    // touches no memory of ours and clobbers only rax, rcx and r11.
+    // touches no memory of ours and clobbers only rax, rcx, r10 and r11.
     unsafe {
         asm!(
-            "syscall", // number in rax; arguments in rdi, rsi, rdx, r10; result in rax
-            inlateout("rax") nr as isize => ret,
+            "mov eax, {nr}",  // the call's number
+            "mov r10d, {d}",  // fourth argument (the upper half is zeroed)
+            "syscall",        // arguments in rdi, rsi, rdx, r10; result in rax
+            nr = const NR,
+            d = const D,
+            lateout("rax") ret,
             in("rdi") a,
             in("rsi") b,
             in("rdx") c,
-            in("r10") d,
+            lateout("r10") _,
             lateout("rcx") _, // the syscall instruction saves rip here
             lateout("r11") _, // and rflags here
             options(nostack),
@@ -87,7 +92,7 @@ pub fn exit(code: i32) -> ! {
 pub fn fork() -> Result<i32> {
     // SAFETY: fork (57) takes no arguments; the single-threaded child goes on
     // from here with a copy of everything.
-    check(unsafe { syscall4(57, 0, 0, 0, 0) }).map(|pid| pid as i32)
+    check(unsafe { syscall::<57, 0>(0, 0, 0) }).map(|pid| pid as i32)
 }
 
 /// The kernel's `struct sigaction` on x86_64.
@@ -105,7 +110,7 @@ pub fn sigaction(sig: i32, handler: usize, flags: u64) {
     let act = KernelSigaction { handler, flags: flags | SA_RESTORER, restorer: restorer as *const () as usize, mask: 0 };
     // SAFETY: `act` is a valid kernel sigaction that outlives the call; the
     // old action is not asked for; 8 is the size of the kernel's sigset.
-    unsafe { syscall4(13, sig as usize, &act as *const _ as usize, 0, 8) };
+    unsafe { syscall::<13, 8>(sig as usize, &act as *const _ as usize, 0) };
 }
 
 /// `rt_sigprocmask(how, &set, &old, 8)`—Changes the signal mask (`how`:
@@ -113,14 +118,14 @@ pub fn sigaction(sig: i32, handler: usize, flags: u64) {
 pub fn sigprocmask(how: usize, set: u64) -> u64 {
     let mut old = 0u64;
     // SAFETY: both pointers are to live u64s, the kernel's sigset on x86_64.
-    unsafe { syscall4(14, how, &set as *const u64 as usize, &mut old as *mut u64 as usize, 8) };
+    unsafe { syscall::<14, 8>(how, &set as *const u64 as usize, &mut old as *mut u64 as usize) };
     old
 }
 
 /// `rt_sigsuspend(&mask, 8)`—Waits for a handler to run, with `mask` set.
 pub fn sigsuspend(mask: u64) {
     // SAFETY: the pointer is to a live u64 for the length of the call.
-    unsafe { syscall4(130, &mask as *const u64 as usize, 8, 0, 0) };
+    unsafe { syscall::<130, 0>(&mask as *const u64 as usize, 8, 0) };
 }
 
 // The compiler lowers copies, fills and comparisons to calls to these C
