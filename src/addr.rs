@@ -224,12 +224,10 @@ impl Msg {
     /// Appends `ip:port`, an IPv6 address in brackets.
     pub fn sockaddr(&mut self, ip: Ip, port: u16) -> &mut Self {
         if ip.v6 {
-            self.push(b"[").ip(ip).push(b"]")
-        } else {
-            self.ip(ip)
+            self.push(b"[");
         }
-        .push(b":")
-        .num(port as u32)
+        self.ip(ip);
+        self.push(if ip.v6 { b"]:" } else { b":" }).num(port as u32)
     }
 
 }
