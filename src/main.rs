@@ -38,7 +38,13 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     let mut cfg = Config::default();
     match opts::parse(args, &mut cfg) {
         Ok(Command::Serve) => {}
-        Ok(Command::Print(text)) => return print(text),
+        Ok(Command::Print(text)) => {
+            // To stdout; a failed write ends with status 1 (0 if the
+            // reader is gone), as a session's would.
+            sys::ignore_sigpipe();
+            write_all(sys::stdio(1), text);
+            return 0;
+        }
         Err(usage) => {
             sys::say(usage.msg(&mut Msg::new()).line());
             return 2;
@@ -65,15 +71,6 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
         sys::say(Msg::new().push(b"listening on ").sockaddr(ip, port).line());
     }
     serve(listener, &cfg)
-}
-
-/// Writes `text` to stdout (`-h`, `-V`); exit status 0, or 1 if it failed.
-fn print(text: &[u8]) -> c_int {
-    sys::ignore_sigpipe();
-    match rustix::io::write(sys::stdio(1), text) {
-        Ok(n) if n == text.len() => 0,
-        _ => 1,
-    }
 }
 
 /// The result of `call`, or its failure reported and the end (status 1).

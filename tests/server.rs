@@ -204,6 +204,13 @@ fn help_and_version_exit_0_on_stdout() {
     }
     let (code, out, err) = run(&["-V"]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, concat!("rot13d ", env!("CARGO_PKG_VERSION"), "\n"), ""));
+    // Output that cannot be written is not a success.
+    if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        let status = std::process::Command::new(bin()).arg("-h").stdout(full).status().unwrap();
+        assert_eq!(status.code(), Some(1));
+    } else {
+        eprintln!("NOTE: no /dev/full here; the failed -h write was not checked");
+    }
 }
 
 #[test]
