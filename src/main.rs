@@ -246,15 +246,16 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
 /// that is no socket, or does not listen) would fail forever: that ends the
 /// server, status 1, as a failed listen would have.
 fn accept_failed(e: Errno, failing: &mut Option<Errno>) {
-    if let Errno::BADF | Errno::NOTSOCK | Errno::INVAL | Errno::OPNOTSUPP = e {
-        fail(b"accept", e);
-    }
-    if let Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM = e {
-        if *failing != Some(e) {
-            say_failed(b"accept", e);
-            *failing = Some(e);
+    match e {
+        Errno::BADF | Errno::NOTSOCK | Errno::INVAL | Errno::OPNOTSUPP => fail(b"accept", e),
+        Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM => {
+            if *failing != Some(e) {
+                say_failed(b"accept", e);
+                *failing = Some(e);
+            }
+            let _ = rustix::thread::nanosleep(&rustix::thread::Timespec { tv_sec: 0, tv_nsec: 250_000_000 });
         }
-        let _ = rustix::thread::nanosleep(&rustix::thread::Timespec { tv_sec: 0, tv_nsec: 250_000_000 });
+        _ => {}
     }
 }
 
