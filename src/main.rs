@@ -55,8 +55,8 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
         child_run(sys::stdio(0), sys::stdio(1), cfg.timeout());
     }
     // SIGTERM/SIGINT can come at any time, so they are caught first.
-    sys::sigaction(sys::SIGTERM, Some(term_handler), sys::ONCE);
-    sys::sigaction(sys::SIGINT, Some(term_handler), sys::ONCE);
+    sys::sigaction(sys::SIGTERM, term_handler as sys::Handler as usize, sys::ONCE);
+    sys::sigaction(sys::SIGINT, term_handler as sys::Handler as usize, sys::ONCE);
     let listener = match activated(env) {
         Some(fd) => fd,
         None => tcp_server_listen(&cfg),
@@ -183,7 +183,7 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
             // here, not at start-up: the trace to the first accept stays
             // short. So is SIGPIPE's SIG_IGN, which every child inherits: a
             // write to a peer that is gone is then an EPIPE error, not death.
-            sys::sigaction(sys::SIGCHLD, Some(sigchld_handler), sys::RESTART);
+            sys::sigaction(sys::SIGCHLD, sigchld_handler as sys::Handler as usize, sys::RESTART);
             sys::ignore_sigpipe();
         }
         let before = sys::block_children();

@@ -138,13 +138,12 @@ pub const ONCE: u32 = libc::SA_RESETHAND as u32;
 #[cfg(feature = "nolibc")]
 pub const ONCE: u32 = 0x8000_0000;
 
+/// `SIG_IGN`, for [`sigaction`].
+pub const IGNORE: usize = 1;
+
 /// `sigaction(sig, {handler, flags})`—Sets how signal `sig` is handled:
-/// by `handler`, or ignored when `None`.
-pub fn sigaction(sig: c_int, handler: Option<Handler>, flags: u32) {
-    let h = match handler {
-        Some(f) => f as usize,
-        None => 1, // SIG_IGN
-    };
+/// by `handler` (a [`Handler`] as a number), or ignored ([`IGNORE`]).
+pub fn sigaction(sig: c_int, h: usize, flags: u32) {
     #[cfg(not(feature = "nolibc"))]
     // SAFETY: `act` is fully initialised (zeroed: empty mask) before the
     // call; the handlers are `extern "C" fn(c_int)` that only touch atomics
@@ -160,13 +159,13 @@ pub fn sigaction(sig: c_int, handler: Option<Handler>, flags: u32) {
 }
 
 /// `sigaction(SIGPIPE, SIG_IGN)` once: a peer that closed early turns our
-/// writes into EPIPE errors instead of killing us. Done on first need rather
-/// than at start-up, which keeps the trace to the first accept short; sockets
-/// use MSG_NOSIGNAL and never need it.
+/// writes into EPIPE errors instead of killing us. Done on first need (the
+/// first message, `-i`, the first connection: children inherit it) rather
+/// than at start-up, which keeps the trace to the first accept short.
 pub fn ignore_sigpipe() {
     static DONE: AtomicBool = AtomicBool::new(false);
     if !DONE.swap(true, Relaxed) {
-        sigaction(SIGPIPE, None, 0);
+        sigaction(SIGPIPE, IGNORE, 0);
     }
 }
 
