@@ -61,16 +61,17 @@ pub fn parse_num(s: &[u8], max: u32) -> Option<u32> {
 /// leading zeros (they would read as octal to inet_aton).
 pub fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
     let mut out = [0u8; 4];
-    // `i`: the part being read; `n`, `digits`: its value and length so far.
-    let (mut i, mut n, mut digits) = (0, 0u32, 0);
+    // `part`: the part being read; `n`, `digits`: its value and length so far.
+    let (mut part, mut n, mut digits) = (0, 0u32, 0);
     // A dot after the last byte ends the last part like the others.
-    for &c in s.iter().chain(b".") {
+    for i in 0..=s.len() {
+        let c = s.get(i).copied().unwrap_or(b'.');
         if c == b'.' {
-            if digits == 0 || i == 4 {
+            if digits == 0 || part == 4 {
                 return None;
             }
-            out[i] = n as u8;
-            (i, n, digits) = (i + 1, 0, 0);
+            out[part] = n as u8;
+            (part, n, digits) = (part + 1, 0, 0);
         } else {
             let d = c.wrapping_sub(b'0') as u32;
             // Digits only, no leading zero, at most 255.
@@ -84,7 +85,7 @@ pub fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
             }
         }
     }
-    (i == 4).then_some(out)
+    (part == 4).then_some(out)
 }
 
 /// Parses an IPv6 address in any RFC 4291 text form: hex groups, one `::`,
