@@ -64,13 +64,15 @@ pub fn parse_v4(s: &[u8]) -> Option<[u8; 4]> {
     // `part`: the part being read; `n`, `digits`: its value and length so far.
     let (mut part, mut n, mut digits) = (0, 0u32, 0);
     // A dot after the last byte ends the last part like the others.
-    for i in 0..=s.len() {
+    let mut i = 0;
+    while i <= s.len() {
         let c = s.get(i).copied().unwrap_or(b'.');
+        i += 1;
         if c == b'.' {
-            if digits == 0 || part == 4 {
+            if digits == 0 {
                 return None;
             }
-            out[part] = n as u8;
+            *out.get_mut(part)? = n as u8;
             (part, n, digits) = (part + 1, 0, 0);
         } else {
             let d = c.wrapping_sub(b'0') as u32;
