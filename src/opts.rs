@@ -165,6 +165,9 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I, c: &mut Config) -> R
 }
 
 /// Sets option `opt` from its value `val`; false if the value is bad.
+/// (Out of line: inlined, its parsers' state crowds the option loop's
+/// registers, which costs 80 bytes of moves.)
+#[inline(never)]
 fn set(c: &mut Config, opt: u8, val: &[u8]) -> bool {
     for (&(o, least, most, _), slot) in NUMERIC.iter().zip(&mut c.num) {
         if o == opt {
