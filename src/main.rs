@@ -74,6 +74,9 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
 }
 
 /// The result of `call`, or its failure reported and the end (status 1).
+/// Always inlined: as calls, each `T` goes out and back through memory
+/// (-80 bytes in the static build).
+#[inline(always)]
 fn must<T>(r: sys::Result<T>, call: &[u8]) -> T {
     match r {
         Ok(v) => v,
