@@ -10,7 +10,7 @@ DESTDIR ?=
 RELEASE := target/release/rot13d
 STATIC  := target/static/rot13d
 
-.PHONY: all release static run test test-unit test-release test-static test-install lint-units size size-lines trace bench bench-tools bench-smoke install uninstall clean
+.PHONY: all release static run test test-unit test-release test-static test-install lint-units size size-check size-lines trace bench bench-tools bench-smoke install uninstall clean
 
 all: release
 
@@ -39,7 +39,7 @@ static:
 run: release
 	$(RELEASE)
 
-test: test-unit test-release test-static test-install lint-units bench-smoke
+test: test-unit test-release test-static test-install lint-units size-check bench-smoke
 
 test-unit:
 	$(CARGO) test --locked --lib
@@ -89,6 +89,14 @@ trace: static
 	sleep 0.2; kill -TERM $$(pgrep -P $$s) 2>/dev/null; wait $$s; \
 	cat $$t; echo "syscalls from execve to the first accept: $$(awk '{print $$2}' $$t | sed -n '1,/^accept/p' | wc -l)"; \
 	rm -f $$t $$t.err
+
+# The size goals, so that a change that grows a build past them fails
+# `make test` (the toolchain and every crate are pinned: sizes repeat).
+size-check: release static
+	@r=$$(stat -c %s $(RELEASE)); s=$$(stat -c %s $(STATIC)); \
+	if [ $$r -le 12288 ] && [ $$s -le 8192 ]; then \
+	  echo "size: make $$r bytes (goal 12288), make static $$s bytes (goal 8192): 2 passed, 0 failed"; \
+	else echo "size: make $$r bytes (goal 12288), make static $$s bytes (goal 8192): FAILED"; exit 1; fi
 
 size: release static bench/target/seed
 	@printf '%-34s %8s\n' build bytes
