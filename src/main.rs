@@ -246,8 +246,11 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
 /// same error and pause so that retrying does not spin; anything else (the
 /// waiting connection went away, a signal came), on to the next at once.
 /// But a listener that cannot accept at all (fd 3 from socket activation
-/// that is no socket, or does not listen) would fail forever: that ends the
-/// server, status 1, as a failed listen would have.
+/// that is no socket, does not listen, or is a datagram socket) would fail
+/// forever: that ends the server, status 1, as a failed listen would have.
+/// (EOPNOTSUPP too, though accept(2) lists it among the new connection's
+/// network errors to retry: current Linux TCP does not pass those through,
+/// and a datagram socket would otherwise spin.)
 fn accept_failed(e: Errno, failing: &mut Option<Errno>) {
     match e {
         Errno::BADF | Errno::NOTSOCK | Errno::INVAL | Errno::OPNOTSUPP => fail(b"accept", e),
