@@ -81,8 +81,8 @@ impl Msg {
 const ERRNO_TEXT: &[u8] = b"\x81operation not permitted\x89bad file descriptor\
 \x8bresource temporarily unavailable\x8cout of memory\x8dpermission denied\x96invalid argument\
 \x97too many open files in system\x98too many open files\xd8not a socket\
-\xe1address family not supported\xe2address already in use\xe3address not available\
-\xe9no buffer space available";
+\xdfoperation not supported\xe1address family not supported\xe2address already in use\
+\xe3address not available\xe9no buffer space available";
 
 impl Msg {
     /// Appends the cause of a failed call: its words, or `error N`.
@@ -163,6 +163,7 @@ mod tests {
         assert_eq!(words(12), "out of memory");
         assert_eq!(words(24), "too many open files");
         assert_eq!(words(105), "no buffer space available");
+        assert_eq!(words(95), "operation not supported");
         for e in [0, 3, 127, 128, 0x80 + 98, 4095] {
             assert_eq!(words(e), format!("error {e}"), "{e}");
         }

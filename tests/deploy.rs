@@ -132,6 +132,12 @@ fn socket_activation_with_a_socket_that_does_not_listen_exits_1() {
 }
 
 #[test]
+fn socket_activation_with_a_datagram_socket_exits_1() {
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    assert_eq!(activated_on(udp.as_raw_fd(), "-q"), (Some(1), "rot13d: accept: operation not supported\n".to_string()));
+}
+
+#[test]
 fn socket_activation_with_no_socket_exits_1() {
     let file = std::fs::File::open("/dev/null").unwrap();
     let fd = file.as_raw_fd();
