@@ -66,9 +66,14 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     }
     if cfg.log != Log::Quiet {
         // The real address: the port the kernel chose for `-p 0`, or the
-        // one systemd bound. (It cannot fail on a socket that listens.)
-        let (ip, port) = sys::ip_port(&must(net::getsockname(&listener), b"getsockname"));
-        sys::say(Msg::new().push(b"listening on ").sockaddr(ip, port).line());
+        // one systemd bound, which may be a Unix socket's.
+        let mut m = Msg::new();
+        m.push(b"listening on ");
+        match sys::ip_port(&must(net::getsockname(&listener), b"getsockname")) {
+            Some((ip, port)) => m.sockaddr(ip, port),
+            None => m.push(b"fd 3"),
+        };
+        sys::say(m.line());
     }
     serve(listener, &cfg)
 }
@@ -201,8 +206,9 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
             }
         };
         failing = None;
-        let (ip, port) = match &from {
-            Some(addr) => sys::ip_port(addr),
+        // A Unix socket's peer has no address: all count as 0.0.0.0.
+        let (ip, port) = match from.as_ref().and_then(sys::ip_port) {
+            Some(p) => p,
             None => (Ip::v4([0; 4]), 0),
         };
         // Logged as a person reads it: IPv4 even when it came in over `::`.

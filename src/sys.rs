@@ -331,22 +331,25 @@ pub fn errno_restore(_saved: c_int) {
 }
 
 /// The IP address and port in a socket address from accept or getsockname
-/// (read in place: rustix's conversion to `SocketAddr` costs more code).
+/// (read in place: rustix's conversion to `SocketAddr` costs more code);
+/// `None` for another family (a Unix socket from socket activation).
 /// Always inlined into its two callers: returned, the 20-byte pair goes
 /// through memory (-96 bytes in the static build).
 #[inline(always)]
-pub fn ip_port(addr: &rustix::net::SocketAddrAny) -> (rot13d::addr::Ip, u16) {
+pub fn ip_port(addr: &rustix::net::SocketAddrAny) -> Option<(rot13d::addr::Ip, u16)> {
     use rot13d::addr::Ip;
     // SAFETY: `as_ptr` points to a whole sockaddr_storage (128 bytes, more
     // than the 28 read here) owned by `addr`, which the kernel filled in.
     let b = unsafe { &*(addr.as_ptr() as *const [u8; 28]) };
     let port = u16::from_be_bytes([b[2], b[3]]);
-    if u16::from_ne_bytes([b[0], b[1]]) == 10 {
+    match u16::from_ne_bytes([b[0], b[1]]) {
         // AF_INET6: sin6_addr after family, port and flow label.
-        let mut a = [0; 16];
-        a.copy_from_slice(&b[8..24]);
-        (Ip::v6(a), port)
-    } else {
-        (Ip::v4([b[4], b[5], b[6], b[7]]), port)
+        10 => {
+            let mut a = [0; 16];
+            a.copy_from_slice(&b[8..24]);
+            Some((Ip::v6(a), port))
+        }
+        2 => Some((Ip::v4([b[4], b[5], b[6], b[7]]), port)),
+        _ => None,
     }
 }

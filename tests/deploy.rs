@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -129,6 +129,47 @@ fn socket_activation_with_a_socket_that_does_not_listen_exits_1() {
     let (code, err) = activated_on(fd, "");
     assert_eq!(code, Some(1));
     assert_eq!(err, format!("rot13d: listening on {local}\nrot13d: accept: invalid argument\n"));
+}
+
+#[test]
+fn socket_activation_with_a_unix_socket() {
+    use std::os::unix::net::{UnixListener, UnixStream};
+    let dir = std::env::temp_dir().join(format!("rot13d-unix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    let path = dir.join("sock");
+    let l = UnixListener::bind(&path).unwrap();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg("LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" -v").arg(bin());
+    on_fd3(&mut cmd, l.as_raw_fd());
+    cmd.stderr(Stdio::piped());
+    // Killed however the test ends.
+    struct Reaped(std::process::Child);
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Reaped(cmd.spawn().unwrap());
+    let mut err = BufReader::new(child.0.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    // No IP address to show: the fd it was given.
+    assert_eq!(line, "rot13d: listening on fd 3\n");
+    let mut c = UnixStream::connect(&path).unwrap();
+    c.write_all(b"over unix\n").unwrap();
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut reply = Vec::new();
+    c.read_to_end(&mut reply).unwrap();
+    assert_eq!(reply, b"bire havk\n");
+    line.clear();
+    err.read_line(&mut line).unwrap();
+    assert!(line.starts_with("rot13d: pid ") && line.ends_with(" from 0.0.0.0:0 (1/256)\n"), "{line}");
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGTERM) };
+    assert_eq!(child.0.wait().unwrap().code(), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
