@@ -101,7 +101,8 @@ fn say_failed(call: &[u8], e: Errno) {
 }
 
 /// The seed's `tcp_server_listen`: socket, SO_REUSEADDR, bind, listen.
-/// Unlike the seed it does not ignore SIGPIPE: children send with MSG_NOSIGNAL.
+/// Unlike the seed it does not ignore SIGPIPE here: that waits for the first
+/// connection (see `serve`), which keeps the start-up trace short.
 fn tcp_server_listen(cfg: &Config) -> OwnedFd {
     let family = if cfg.ip.v6 { AddressFamily::INET6 } else { AddressFamily::INET };
     let fd = must(net::socket(family, SocketType::STREAM, None), b"socket");
