@@ -21,7 +21,10 @@ use rot13d::addr::{parse_num, Ip};
 use rot13d::frame::Lines;
 use rot13d::hosts::Hosts;
 use rot13d::msg::Msg;
-use rot13d::opts::{self, Command, Config, Log};
+use rot13d::users::{Entry, Id, Ids};
+use rot13d::opts::{self, Command, Config, Log, Mode};
+use rustix::event::{self, PollFd, PollFlags};
+use rustix::fd::{AsRawFd, IntoRawFd};
 use rustix::net::{self, AddressFamily, SocketType};
 use rustix::net::sockopt::{self, Timeout};
 use sys::{AsFd, BorrowedFd, Errno, Fork, OwnedFd};
@@ -32,7 +35,8 @@ use sys::STATE;
 /// `-C`: which child serves which peer address (sized for the largest `-c`).
 static HOSTS: Hosts<65535> = Hosts::new();
 
-/// The seed's `main`: parse the command line, listen, serve.
+/// The seed's `main`: parse the command line, find out how we were
+/// started, listen (or take what we were given), serve.
 fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     args.next(); // the program's name
     let mut cfg = Config::default();
@@ -45,39 +49,123 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
             write_all(sys::stdio(1), text);
             return 0;
         }
-        Err(usage) => {
-            sys::say(usage.msg(&mut Msg::new()).line());
-            return 2;
-        }
+        Err(usage) => usage_error(usage),
     }
+    // Sockets passed by systemd: none under -i (its connection is stdin
+    // and stdout; systemd's copy as fd 3 is closed below).
+    let passed = if cfg.inetd { 0 } else { activated(env) };
+    // Whatever else the launcher left open (a pipe, a sibling's socket) is
+    // not ours: closed before any child could inherit it for a session.
+    sys::close_from(3 + passed);
+    let ids = cfg.ids.map(resolve_ids);
     if cfg.inetd {
-        sys::ignore_sigpipe();
-        child_run(sys::stdio(0), sys::stdio(1), cfg.timeout());
+        session(sys::stdio(0), sys::stdio(1), &cfg, ids);
+    }
+    if passed == 1 && is_connection(sys::stdio(3)) {
+        session(sys::stdio(3), sys::stdio(3), &cfg, ids);
     }
     // SIGTERM/SIGINT can come at any time, so they are caught first.
     sys::sigaction(sys::SIGTERM, term_handler as sys::Handler as usize, sys::ONCE);
     sys::sigaction(sys::SIGINT, term_handler as sys::Handler as usize, sys::ONCE);
-    let listener = match activated(env) {
-        Some(fd) => fd,
-        None => tcp_server_listen(&cfg),
-    };
-    if let Some(ids) = cfg.ids {
+    // (Slots past `count` are never looked at; stdin only fills them.)
+    let mut listeners = Listeners { fds: [sys::stdio(0); opts::MAX_LISTEN], count: 0, next: 0 };
+    if passed > 0 {
+        check(&cfg, Mode::Activated);
+        for fd in 3..3 + passed {
+            listeners.push(passed_listener(fd));
+        }
+        // Our first socket tells whether stdin, stdout or stderr is closed
+        // (see `new_socket`); here no socket was made yet.
+        drop(new_socket(AddressFamily::INET));
+    } else if cfg.addresses().is_empty() {
+        // `::` takes IPv4 too; a kernel without IPv6 (common on small
+        // embedded ones) refuses the socket, and 0.0.0.0 is what is left.
+        let fd = tcp_server_listen(&cfg, Ip::v6([0; 16])).or_else(|| tcp_server_listen(&cfg, Ip::v4([0; 4])));
+        listeners.push(must(fd.ok_or(Errno::AFNOSUPPORT), b"socket"));
+    } else {
+        for &ip in cfg.addresses() {
+            listeners.push(must(tcp_server_listen(&cfg, ip).ok_or(Errno::AFNOSUPPORT), b"socket"));
+        }
+    }
+    if let Some(ids) = ids {
         drop_privileges(ids);
     }
     if cfg.log != Log::Quiet {
-        // The real address: the port the kernel chose for `-p 0`, or the
-        // one systemd bound, which may be a Unix socket's.
-        let mut m = Msg::new();
-        m.push(b"listening on ");
-        match sys::ip_port(&must(net::getsockname(&listener), b"getsockname")) {
-            Some((ip, port)) => m.sockaddr(ip, port),
-            None => m.push(b"fd 3"),
-        };
-        sys::say(m.line());
+        for fd in listeners.all() {
+            startup_line(fd);
+        }
     }
-    serve(listener, &cfg)
+    listeners.nonblocking_if_several();
+    serve(listeners, &cfg)
 }
 
+/// Reports a usage error and ends with status 2.
+fn usage_error(usage: opts::Usage<'_>) -> ! {
+    sys::say(usage.msg(&mut Msg::new()).line());
+    sys::exit(2)
+}
+
+/// Refuses the options that do not apply in `mode` (status 2).
+fn check(cfg: &Config, mode: Mode) {
+    if let Err(usage) = cfg.check(mode) {
+        usage_error(usage);
+    }
+}
+
+/// `rot13d: listening on ADDR:PORT`: the real address, with the port the
+/// kernel chose for `-p 0`, or the one systemd bound, which may be a Unix
+/// socket's.
+fn startup_line(fd: BorrowedFd<'_>) {
+    let mut m = Msg::new();
+    m.push(b"listening on ");
+    match sys::ip_port(&must(net::getsockname(fd), b"getsockname")) {
+        Some((ip, port)) => m.sockaddr(ip, port),
+        None => m.push(b"fd ").num(fd.as_raw_fd() as u32),
+    };
+    sys::say(m.line());
+}
+
+/// One session on a connection we were given (`-i`, or systemd
+/// `Accept=yes`): under the dropped ids from before its first byte, on
+/// blocking fds, and then the end of the process.
+fn session(input: BorrowedFd<'_>, out: BorrowedFd<'_>, cfg: &Config, ids: Option<(u32, u32)>) -> ! {
+    check(cfg, Mode::Session);
+    if let Some(ids) = ids {
+        drop_privileges(ids);
+    }
+    // Some launchers hand over a non-blocking socket or pipe, on which a
+    // read would fail with EAGAIN whenever the client pauses.
+    sys::set_blocking(input);
+    sys::set_blocking(out);
+    if cfg.timeout > 0 && !set_timeout(input, out, cfg.timeout) {
+        // A pipe has no timeouts to set; better said than ignored.
+        usage_error(opts::Usage { why: b"", opt: b't', arg: b"needs a socket to time out (stdin is not one)" });
+    }
+    sys::ignore_sigpipe();
+    child_run(input, out)
+}
+
+/// Whether fd 3, passed by systemd, is a connection (`Accept=yes`) rather
+/// than a listener: a stream socket that is not listening.
+fn is_connection(fd: BorrowedFd<'_>) -> bool {
+    sockopt::socket_acceptconn(fd) == Ok(false) && sockopt::socket_type(fd) == Ok(SocketType::STREAM)
+}
+
+/// Fd `fd` from systemd, which must be a listening socket.
+fn passed_listener(fd: c_int) -> OwnedFd {
+    if let Err(e) = sockopt::socket_acceptconn(sys::stdio(fd)).and_then(|l| if l { Ok(()) } else { Err(Errno::INVAL) }) {
+        let mut m = Msg::new();
+        m.push(b"fd ").num(fd as u32).push(b" from systemd (LISTEN_FDS): ");
+        if e == Errno::INVAL {
+            m.push(b"not a listening socket");
+        } else {
+            m.errno(e.raw_os_error());
+        }
+        sys::say(m.line());
+        sys::exit(1);
+    }
+    sys::own_fd(fd)
+}
 /// The result of `call`, or its failure reported and the end (status 1).
 /// Always inlined: as calls, each `T` goes out and back through memory
 /// (-80 bytes in the static build).
@@ -100,60 +188,127 @@ fn say_failed(call: &[u8], e: Errno) {
     sys::say(Msg::new().push(call).push(b": ").errno(e.raw_os_error()).line());
 }
 
-/// The seed's `tcp_server_listen`: socket, SO_REUSEADDR, bind, listen.
-/// Unlike the seed it does not ignore SIGPIPE here: that waits for the first
-/// connection (see `serve`), which keeps the start-up trace short.
-fn tcp_server_listen(cfg: &Config) -> OwnedFd {
-    let family = if cfg.ip.v6 { AddressFamily::INET6 } else { AddressFamily::INET };
-    let fd = must(net::socket(family, SocketType::STREAM, None), b"socket");
+/// A new TCP socket, never on fd 0, 1 or 2; `None` if the kernel has no
+/// such address family.
+///
+/// The kernel hands out the lowest free fd, so a socket below 3 means the
+/// launcher closed stdin, stdout or stderr. Left free, that number would
+/// go to a connection, and a log line to stderr would go to a client. The
+/// socket stays there as a stopper (never connected: a write to it fails),
+/// and the next one is tried; with 0-2 open, as usual, this costs nothing.
+fn new_socket(family: AddressFamily) -> Option<OwnedFd> {
+    loop {
+        match net::socket(family, SocketType::STREAM, None) {
+            Ok(fd) if fd.as_raw_fd() > 2 => return Some(fd),
+            Ok(stopper) => core::mem::forget(stopper),
+            Err(Errno::AFNOSUPPORT) => return None,
+            Err(e) => fail(b"socket", e),
+        }
+    }
+}
+
+/// The seed's `tcp_server_listen`: socket, SO_REUSEADDR, bind, listen, for
+/// one address; `None` if the kernel has no IPv6 (or IPv4). Unlike the seed
+/// it does not ignore SIGPIPE here: that waits for the first connection
+/// (see `serve`), which keeps the start-up trace short.
+fn tcp_server_listen(cfg: &Config, ip: Ip) -> Option<OwnedFd> {
+    let fd = new_socket(if ip.v6 { AddressFamily::INET6 } else { AddressFamily::INET })?;
     // Restart at once on a port whose old connections linger in TIME_WAIT.
     must(sockopt::set_socket_reuseaddr(&fd, true), b"setsockopt");
     if cfg.reuseport {
         must(sockopt::set_socket_reuseport(&fd, true), b"setsockopt");
     }
-    let a = cfg.ip.bytes;
-    let bound = if cfg.ip.v6 {
+    let a = ip.bytes;
+    let bound = if ip.v6 {
         if a == [0; 16] {
             // `::` takes IPv4 too, whatever net.ipv6.bindv6only says.
             must(sockopt::set_ipv6_v6only(&fd, false), b"setsockopt");
         }
-        net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port(), 0, 0))
+        net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port, 0, 0))
     } else {
-        net::bind(&fd, &net::SocketAddrV4::new([a[12], a[13], a[14], a[15]].into(), cfg.port()))
+        net::bind(&fd, &net::SocketAddrV4::new([a[12], a[13], a[14], a[15]].into(), cfg.port))
     };
-    must(bound, b"bind");
-    must(net::listen(&fd, cfg.backlog() as i32), b"listen");
-    fd
+    if let Err(e) = bound {
+        // With several addresses, which one matters.
+        sys::say(Msg::new().push(b"bind ").sockaddr(ip, cfg.port).push(b": ").errno(e.raw_os_error()).line());
+        sys::exit(1);
+    }
+    must(net::listen(&fd, cfg.backlog as i32), b"listen");
+    Some(fd)
 }
 
-/// systemd socket activation (`Accept=no`): fd 3 is our listener when
-/// `LISTEN_PID` is our pid and `LISTEN_FDS` is 1.
-fn activated(env: sys::CStrs) -> Option<OwnedFd> {
+/// systemd socket activation: how many sockets were passed (from fd 3 on),
+/// as `sd_listen_fds` reads it: none unless `LISTEN_PID` is our pid and
+/// `LISTEN_FDS` is set and not 0. A `LISTEN_FDS` meant for us that is no
+/// number, or more sockets than we serve, ends the server (status 1): never
+/// a silent fall-back to listening on the default address.
+fn activated(env: sys::CStrs) -> c_int {
     let (mut pid, mut fds) = (None, None);
     for var in env {
-        // `LISTEN_PID=` or `LISTEN_FDS=`, compared four bytes at a time.
-        let Some((name, v)) = var.split_first_chunk::<11>() else { continue };
-        let word = |i: usize| u32::from_ne_bytes([name[i], name[i + 1], name[i + 2], name[i + 3]]);
-        if word(0) != u32::from_ne_bytes(*b"LIST") || word(3) != u32::from_ne_bytes(*b"TEN_") {
-            continue;
-        }
-        match word(7).to_ne_bytes() {
-            [b'P', b'I', b'D', b'='] => pid = Some(v),
-            [b'F', b'D', b'S', b'='] => fds = Some(v),
-            _ => {}
+        if let Some(v) = var.strip_prefix(b"LISTEN_PID=") {
+            pid = Some(v);
+        } else if let Some(v) = var.strip_prefix(b"LISTEN_FDS=") {
+            fds = Some(v);
         }
     }
-    let pid = parse_num(pid?, i32::MAX as u32)?;
-    if fds? != b"1" || pid as i32 != rustix::process::getpid().as_raw_pid() {
-        return None;
+    let (Some(pid), Some(fds)) = (pid, fds) else { return 0 };
+    if parse_num(pid, i32::MAX as u32) != Some(rustix::process::getpid().as_raw_pid() as u32) {
+        return 0;
     }
-    // Whether it is a listening socket, the first accept tells (see
-    // `accept_failed`).
-    Some(sys::listen_fd())
+    match parse_num(fds, opts::MAX_LISTEN as u32) {
+        Some(n) => n as c_int,
+        None => {
+            let mut m = Msg::new();
+            m.push(b"bad LISTEN_FDS: ").push(fds).push(b" (a number of sockets, at most ").num(opts::MAX_LISTEN as u32);
+            sys::say(m.push(b")").line());
+            sys::exit(1)
+        }
+    }
 }
 
-/// `-u UID:GID`: supplementary groups, then group, then user, then proof that
-/// root cannot be had back. Every failure ends the server (status 1).
+/// `-u`'s user and group as numbers: names looked up in `/etc/passwd`
+/// and `/etc/group`. A user given alone brings its own group (from the
+/// passwd line; for a number, the same number). An unknown name is a usage
+/// error (status 2); a file that cannot be read ends the server (status 1).
+fn resolve_ids(ids: Ids) -> (u32, u32) {
+    let (uid, primary) = match ids.user {
+        Id::Num(uid) => (uid, uid),
+        Id::Name(name) => lookup(c"/etc/passwd", Entry::passwd(name), name),
+    };
+    let gid = match ids.group {
+        None => primary,
+        Some(Id::Num(gid)) => gid,
+        Some(Id::Name(name)) => lookup(c"/etc/group", Entry::group(name), name).0,
+    };
+    (uid, gid)
+}
+
+/// Reads the file at `path` into `entry` until it finds its name.
+fn lookup(path: &core::ffi::CStr, mut entry: Entry, name: &[u8]) -> (u32, u32) {
+    use rustix::fs::{open, Mode, OFlags};
+    let file = must(open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()), path.to_bytes());
+    let mut chunk = [0u8; 512];
+    loop {
+        let n = match rustix::io::read(&file, &mut chunk) {
+            Ok(n) => n,
+            Err(Errno::INTR) => continue,
+            Err(e) => fail(path.to_bytes(), e),
+        };
+        // The end of the file ends its last line.
+        let bytes = if n == 0 { &b"\n"[..] } else { &chunk[..n] };
+        for &b in bytes {
+            if let Some(ids) = entry.feed(b) {
+                return ids;
+            }
+        }
+        if n == 0 {
+            usage_error(opts::Usage { why: b"unknown user or group for -u: ", opt: 0, arg: name })
+        }
+    }
+}
+
+/// `-u`: supplementary groups, then group, then user, then proof that root
+/// cannot be had back. Every failure ends the server (status 1).
 fn drop_privileges((uid, gid): (u32, u32)) {
     use rustix::thread::{set_thread_gid, set_thread_groups, set_thread_uid};
     use rustix::process::{Gid, Uid};
@@ -165,6 +320,70 @@ fn drop_privileges((uid, gid): (u32, u32)) {
     }
 }
 
+/// The listening sockets: one, or several (`-l` more than once, or
+/// `LISTEN_FDS` above 1). Open for the life of the server; a child closes
+/// them first ([`Listeners::close`]).
+struct Listeners {
+    fds: [BorrowedFd<'static>; opts::MAX_LISTEN],
+    count: usize,
+    /// Where the next look for a waiting connection starts, so that a busy
+    /// listener cannot starve the others.
+    next: usize,
+}
+
+impl Listeners {
+    fn push(&mut self, fd: OwnedFd) {
+        if let Some(slot) = self.fds.get_mut(self.count) {
+            // Held by number from now on: see `close`.
+            *slot = sys::stdio(fd.into_raw_fd());
+            self.count += 1;
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = BorrowedFd<'static>> + '_ {
+        self.fds[..self.count].iter().copied()
+    }
+
+    /// In a new child: the sockets are the parent's business.
+    fn close(&self) {
+        for fd in self.all() {
+            sys::close(fd);
+        }
+    }
+
+    /// With several listeners, poll tells which has a connection waiting;
+    /// a non-blocking accept then cannot hang if that connection was taken
+    /// (another process on a shared socket) or went away in between.
+    fn nonblocking_if_several(&self) {
+        if self.count > 1 {
+            for fd in self.all() {
+                must(rustix::io::ioctl_fionbio(fd, true), b"ioctl");
+            }
+        }
+    }
+
+    /// Waits for a connection on any listener and accepts it.
+    fn accept(&mut self) -> sys::Result<(OwnedFd, Option<net::SocketAddrAny>)> {
+        if self.count == 1 {
+            return net::acceptfrom(self.fds[0]);
+        }
+        let mut polled = self.fds.map(|fd| PollFd::from_borrowed_fd(fd, PollFlags::IN));
+        event::poll(&mut polled[..self.count], None)?;
+        for _ in 0..self.count {
+            let i = self.next;
+            self.next = if i + 1 < self.count { i + 1 } else { 0 };
+            if !polled[i].revents().is_empty() {
+                match net::acceptfrom(self.fds[i]) {
+                    Err(Errno::AGAIN) => {}
+                    r => return r,
+                }
+            }
+        }
+        // Taken or gone before we got to it: back to waiting.
+        Err(Errno::AGAIN)
+    }
+}
+
 /// The seed's accept loop, made unkillable after djb's tcpserver.
 ///
 /// SIGCHLD is held back everywhere except while accept blocks and while the
@@ -173,7 +392,7 @@ fn drop_privileges((uid, gid): (u32, u32)) {
 /// the check of the limit cannot miss a child's end (sigsuspend lets SIGCHLD
 /// through atomically as it sleeps), and a child's end is never handled
 /// before its start was recorded and logged.
-fn serve(listener: OwnedFd, cfg: &Config) -> ! {
+fn serve(mut listeners: Listeners, cfg: &Config) -> ! {
     let verbose = cfg.log == Log::Verbose;
     STATE.verbose.store(verbose, Relaxed);
     // The mask to wait in; none until the reaper is set up.
@@ -181,12 +400,12 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
     let mut failing = None;
     loop {
         if let Some(open) = &open {
-            while STATE.children.load(Relaxed) >= cfg.max() {
+            while STATE.children.load(Relaxed) >= cfg.max {
                 sys::suspend(open);
             }
             sys::unblock_children();
         }
-        let accepted = net::acceptfrom(&listener);
+        let accepted = listeners.accept();
         if open.is_none() {
             // No child exists before the first fork, so the reaper is set up
             // here, not at start-up: the trace to the first accept stays
@@ -215,7 +434,7 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
         // Logged as a person reads it: IPv4 even when it came in over `::`.
         let peer = Ip { v6: ip.v6 && ip.ipv4().is_none(), ..ip };
         let key = ip.key();
-        if cfg.per_host() > 0 && HOSTS.count(key) >= cfg.per_host() as usize {
+        if cfg.per_host > 0 && HOSTS.count(key) >= cfg.per_host as usize {
             if verbose {
                 sys::say(Msg::new().push(b"refused ").ip(peer).push(b": per-host limit").line());
             }
@@ -226,17 +445,20 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
         match sys::fork() {
             Ok(Fork::Child) => {
                 STATE.in_child.store(true, Relaxed);
-                drop(listener);
-                child_run(conn.as_fd(), conn.as_fd(), cfg.timeout());
+                listeners.close();
+                if cfg.timeout > 0 {
+                    set_timeout(conn.as_fd(), conn.as_fd(), cfg.timeout);
+                }
+                child_run(conn.as_fd(), conn.as_fd());
             }
             Ok(Fork::Parent(pid)) => {
-                if cfg.per_host() > 0 {
+                if cfg.per_host > 0 {
                     HOSTS.insert(pid, key);
                 }
                 if verbose {
                     let mut m = Msg::new();
                     m.push(b"pid ").num(pid as u32).push(b" from ").sockaddr(peer, port);
-                    sys::say(m.push(b" (").num(n).push(b"/").num(cfg.max()).push(b")").line());
+                    sys::say(m.push(b" (").num(n).push(b"/").num(cfg.max).push(b")").line());
                 }
             }
             Err(e) => {
@@ -326,11 +548,10 @@ fn write_all(out: BorrowedFd<'_>, mut buf: &[u8]) {
 }
 
 /// `-t`: a read or write that waits longer than `secs` fails with EAGAIN.
-fn set_timeout(input: BorrowedFd<'_>, out: BorrowedFd<'_>, secs: u32) {
+/// False if `input` or `out` is no socket (a pipe under `-i`).
+fn set_timeout(input: BorrowedFd<'_>, out: BorrowedFd<'_>, secs: u32) -> bool {
     let t = Some(Duration::from_secs(secs as u64));
-    // Under inetd these are the socket; on pipes there is nothing to set.
-    let _ = sockopt::set_socket_timeout(input, Timeout::Recv, t);
-    let _ = sockopt::set_socket_timeout(out, Timeout::Send, t);
+    sockopt::set_socket_timeout(input, Timeout::Recv, t).is_ok() && sockopt::set_socket_timeout(out, Timeout::Send, t).is_ok()
 }
 
 /// Ends a session on an I/O error: status 0 when the peer is simply gone,
@@ -349,17 +570,20 @@ fn end(e: Errno) -> ! {
 ///
 /// read/write, not recv/send: they work on pipes too, and SIGPIPE is ignored
 /// in every process that writes (see `serve`).
-fn child_run(input: BorrowedFd<'_>, out: BorrowedFd<'_>, timeout: u32) -> ! {
-    if timeout > 0 {
-        set_timeout(input, out, timeout);
-    }
+fn child_run(input: BorrowedFd<'_>, out: BorrowedFd<'_>) -> ! {
     let mut lines = Lines::new(sys::line_buffer());
     loop {
         let n = match rustix::io::read(input, lines.space()) {
             Ok(0) => break,
             Ok(n) => n,
             Err(Errno::INTR) => continue,
-            Err(e) => end(e),
+            Err(e) => {
+                // A timeout (-t) or a reset: the reply is still exactly
+                // rot13 of what arrived, so the partial line goes out
+                // first, if the peer takes it.
+                write_all(out, lines.held());
+                end(e)
+            }
         };
         let k = lines.arrived(n);
         if k > 0 {

@@ -250,10 +250,64 @@ pub fn stdio(fd: c_int) -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
-/// `write(2, line)`—Writes one message to stderr with one write (SPEC §4).
+/// `write(2, line)`—Writes one message to stderr with one write, so lines
+/// from the parent and its SIGCHLD handler never interleave; or drops it.
+///
+/// Clients decide how much `-v` logs, so a log reader that stalls (stderr a
+/// pipe nobody drains) must not stall the server: a line goes out only if
+/// poll says stderr takes it now (on a pipe: a free page, more than a line
+/// needs), else it is dropped and counted, as syslog does, and the count
+/// goes out first with the next line that can. The handler cannot
+/// interrupt this: every caller runs with SIGCHLD blocked, or before the
+/// handler is set, or is the handler.
 pub fn say(line: &[u8]) {
     ignore_sigpipe();
-    let _ = rustix::io::write(stdio(2), line);
+    let err = stdio(2);
+    let mut ready = [rustix::event::PollFd::new(&err, rustix::event::PollFlags::OUT)];
+    let now = rustix::event::Timespec { tv_sec: 0, tv_nsec: 0 };
+    if rustix::event::poll(&mut ready, Some(&now)) != Ok(1) {
+        STATE.dropped.fetch_add(1, Relaxed);
+        return;
+    }
+    let dropped = STATE.dropped.swap(0, Relaxed);
+    if dropped > 0 {
+        let mut m = rot13d::msg::Msg::new();
+        m.num(dropped).push(b" log lines dropped: stderr was not taking them");
+        let _ = rustix::io::write(err, m.line());
+    }
+    let _ = rustix::io::write(err, line);
+}
+
+/// `close_range(first, ~0U, 0)`—Closes every fd from `first` on: whatever
+/// the launcher left open that is not ours. Kernels before 5.9 have no
+/// close_range; there the fds below 1024 are closed one by one.
+pub fn close_from(first: c_int) {
+    #[cfg(not(feature = "nolibc"))]
+    // SAFETY: close_range only closes fds; none of ours is open yet.
+    let done = unsafe { libc::syscall(libc::SYS_close_range, first as u32, u32::MAX, 0) } == 0;
+    #[cfg(feature = "nolibc")]
+    let done = arch::close_range(first as u32).is_ok();
+    if !done {
+        for fd in first..1024 {
+            close(stdio(fd));
+        }
+    }
+}
+
+/// `close(fd)`—Closes an fd held by number (a listener, in a new child).
+/// The caller does not use `fd` again.
+pub fn close(fd: BorrowedFd<'_>) {
+    use rustix::fd::{AsRawFd, FromRawFd};
+    // SAFETY: the fds passed here are held as plain numbers, not owned by
+    // any `OwnedFd`, and not used after this; EBADF for one that was not
+    // open is ignored.
+    drop(unsafe { OwnedFd::from_raw_fd(fd.as_raw_fd()) });
+}
+
+/// `ioctl(fd, FIONBIO, 0)`—Makes `fd` blocking, if a launcher passed it
+/// non-blocking (on a socket shared with it, for it too).
+pub fn set_blocking(fd: BorrowedFd<'_>) {
+    let _ = rustix::io::ioctl_fionbio(fd, false);
 }
 
 /// The size of a session's line buffer: a line longer than this goes out in
@@ -274,6 +328,8 @@ pub struct State {
     pub in_child: AtomicBool,
     /// `-v`: the SIGCHLD handler logs every end.
     pub verbose: AtomicBool,
+    /// Log lines dropped since the last one written (see [`say`]).
+    pub dropped: AtomicU32,
     taken: AtomicBool,
     line: UnsafeCell<[u8; LINE_MAX + SLACK]>,
 }
@@ -286,6 +342,7 @@ pub static STATE: State = State {
     children: AtomicU32::new(0),
     in_child: AtomicBool::new(false),
     verbose: AtomicBool::new(false),
+    dropped: AtomicU32::new(0),
     taken: AtomicBool::new(false),
     line: UnsafeCell::new([0; LINE_MAX + SLACK]),
 };
@@ -304,12 +361,12 @@ pub fn line_buffer() -> &'static mut [u8; LINE_MAX + SLACK] {
     unsafe { &mut *STATE.line.get() }
 }
 
-/// The listening socket systemd passed as fd 3 (socket activation).
-pub fn listen_fd() -> OwnedFd {
+/// A socket systemd passed (fd 3 on), to own from now on.
+pub fn own_fd(fd: c_int) -> OwnedFd {
     use rustix::fd::FromRawFd;
-    // SAFETY: the caller checked LISTEN_PID and LISTEN_FDS: fd 3 was passed
-    // to this process to own, and nothing else in it uses fd 3.
-    unsafe { OwnedFd::from_raw_fd(3) }
+    // SAFETY: the caller checked LISTEN_PID and LISTEN_FDS: `fd` was passed
+    // to this process to own, and it is taken once.
+    unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
 /// The C library's errno, saved by a signal handler (0 without libc).

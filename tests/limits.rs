@@ -3,9 +3,9 @@
 
 mod common;
 use common::*;
+use std::process::{Command, Stdio};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Asserts that nothing arrives on `c` for `t` (the read times out).
@@ -152,11 +152,8 @@ fn out_of_fds_is_survived_without_spinning() {
 }
 
 #[test]
-fn failed_fork_closes_that_connection_and_goes_on() {
-    if !is_root() {
-        eprintln!("NOTE: not root: RLIMIT_NPROC binds only after -u, which needs root; fork-failure test not run");
-        return;
-    }
+#[ignore = "needs root (RLIMIT_NPROC binds only after -u)"]
+fn root_failed_fork_closes_that_connection_and_goes_on() {
     // Two processes for this uid: the parent and one child; a second child
     // cannot be forked (EAGAIN) until the first ends.
     let mut cmd = Command::new("prlimit");
@@ -176,11 +173,8 @@ fn failed_fork_closes_that_connection_and_goes_on() {
 }
 
 #[test]
-fn privileges_are_dropped_in_parent_and_children() {
-    if !is_root() {
-        eprintln!("NOTE: not root: -u cannot be tested");
-        return;
-    }
+#[ignore = "needs root"]
+fn root_privileges_are_dropped_in_parent_and_children() {
     let s = Server::start(&["-u", "65534:65533"]);
     let mut c = s.connect();
     assert_eq!(ask(&mut c, b"who\n"), b"jub\n");
@@ -195,11 +189,17 @@ fn privileges_are_dropped_in_parent_and_children() {
 
 #[test]
 fn bad_privilege_drop_exits_1() {
-    if is_root() {
-        return; // root may take any ids; the failure path is for others
-    }
-    let (code, _, err) = run(&["-p", "0", "-u", "0"]);
-    assert_eq!((code, err.as_str()), (1, "rot13d: setgroups: operation not permitted\n"));
+    // Root may take any ids: the failure path is for others, so as root the
+    // server is started as nobody (setpriv, util-linux).
+    let mut cmd = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(bin());
+        c
+    } else {
+        Command::new(bin())
+    };
+    let out = cmd.args(["-p", "0", "-u", "0"]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()), (Some(1), "rot13d: setgroups: operation not permitted\n"));
 }
 
 #[test]

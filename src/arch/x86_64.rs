@@ -95,6 +95,12 @@ pub fn fork() -> Result<i32> {
     check(unsafe { syscall::<57, 0>(0, 0, 0) }).map(|pid| pid as i32)
 }
 
+/// `close_range(first, ~0, 0)`—Closes every fd from `first` on.
+pub fn close_range(first: u32) -> Result<usize> {
+    // SAFETY: close_range (436) only closes fds; no memory is passed.
+    check(unsafe { syscall::<436, 0>(first as usize, u32::MAX as usize, 0) })
+}
+
 /// The kernel's `struct sigaction` on x86_64.
 #[repr(C)]
 struct KernelSigaction {
