@@ -57,45 +57,52 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     // Whatever else the launcher left open (a pipe, a sibling's socket) is
     // not ours: closed before any child could inherit it for a session.
     sys::close_from(3 + passed);
-    let ids = cfg.ids.map(resolve_ids);
-    if cfg.inetd {
-        session(sys::stdio(0), sys::stdio(1), &cfg, ids);
+    // One connection to serve: -i's stdin and stdout, or systemd's fd 3
+    // (Accept=yes), or listeners: passed, or our own.
+    let conn = if cfg.inetd { Some(0) } else if passed == 1 && is_connection(sys::stdio(3)) { Some(3) } else { None };
+    let mode = match (conn, passed) {
+        (Some(_), _) => Mode::Session,
+        (None, 0) => Mode::Standalone,
+        _ => Mode::Activated,
+    };
+    if let Err(usage) = cfg.check(mode) {
+        usage_error(usage);
     }
-    if passed == 1 && is_connection(sys::stdio(3)) {
-        session(sys::stdio(3), sys::stdio(3), &cfg, ids);
+    let ids = cfg.ids.map(resolve_ids);
+    if let Some(fd) = conn {
+        session(sys::stdio(fd), sys::stdio(if fd == 0 { 1 } else { fd }), &cfg, ids);
     }
     // SIGTERM/SIGINT can come at any time, so they are caught first.
     sys::sigaction(sys::SIGTERM, term_handler as sys::Handler as usize, sys::ONCE);
     sys::sigaction(sys::SIGINT, term_handler as sys::Handler as usize, sys::ONCE);
     // (Slots past `count` are never looked at; stdin only fills them.)
     let mut listeners = Listeners { fds: [sys::stdio(0); opts::MAX_LISTEN], count: 0, next: 0 };
+    for fd in 3..3 + passed {
+        listeners.push(passed_listener(fd));
+    }
     if passed > 0 {
-        check(&cfg, Mode::Activated);
-        for fd in 3..3 + passed {
-            listeners.push(passed_listener(fd));
-        }
         // Our first socket tells whether stdin, stdout or stderr is closed
-        // (see `new_socket`); here no socket was made yet.
+        // (see `new_socket`); no socket was made yet.
         drop(new_socket(AddressFamily::INET));
-    } else if cfg.addresses().is_empty() {
-        // `::` takes IPv4 too; a kernel without IPv6 (common on small
-        // embedded ones) refuses the socket, and 0.0.0.0 is what is left.
-        let fd = tcp_server_listen(&cfg, Ip::v6([0; 16])).or_else(|| tcp_server_listen(&cfg, Ip::v4([0; 4])));
-        listeners.push(must(fd.ok_or(Errno::AFNOSUPPORT), b"socket"));
-    } else {
-        for &ip in cfg.addresses() {
-            listeners.push(must(tcp_server_listen(&cfg, ip).ok_or(Errno::AFNOSUPPORT), b"socket"));
-        }
+    }
+    // No -l: `::`, which takes IPv4 too (see `tcp_server_listen`).
+    let default = [Ip::v6([0; 16])];
+    let own = if passed > 0 { &[][..] } else if cfg.listen_count == 0 { &default[..] } else { cfg.addresses() };
+    for &ip in own {
+        listeners.push(tcp_server_listen(&cfg, ip));
     }
     if let Some(ids) = ids {
         drop_privileges(ids);
     }
-    if cfg.log != Log::Quiet {
-        for fd in listeners.all() {
+    for fd in listeners.all() {
+        if cfg.log != Log::Quiet {
             startup_line(fd);
         }
+        // With several listeners, see `Listeners::accept`.
+        if listeners.count > 1 {
+            must(rustix::io::ioctl_fionbio(fd, true), b"ioctl");
+        }
     }
-    listeners.nonblocking_if_several();
     serve(listeners, &cfg)
 }
 
@@ -103,13 +110,6 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
 fn usage_error(usage: opts::Usage<'_>) -> ! {
     sys::say(usage.msg(&mut Msg::new()).line());
     sys::exit(2)
-}
-
-/// Refuses the options that do not apply in `mode` (status 2).
-fn check(cfg: &Config, mode: Mode) {
-    if let Err(usage) = cfg.check(mode) {
-        usage_error(usage);
-    }
 }
 
 /// `rot13d: listening on ADDR:PORT`: the real address, with the port the
@@ -129,7 +129,6 @@ fn startup_line(fd: BorrowedFd<'_>) {
 /// `Accept=yes`): under the dropped ids from before its first byte, on
 /// blocking fds, and then the end of the process.
 fn session(input: BorrowedFd<'_>, out: BorrowedFd<'_>, cfg: &Config, ids: Option<(u32, u32)>) -> ! {
-    check(cfg, Mode::Session);
     if let Some(ids) = ids {
         drop_privileges(ids);
     }
@@ -208,11 +207,21 @@ fn new_socket(family: AddressFamily) -> Option<OwnedFd> {
 }
 
 /// The seed's `tcp_server_listen`: socket, SO_REUSEADDR, bind, listen, for
-/// one address; `None` if the kernel has no IPv6 (or IPv4). Unlike the seed
-/// it does not ignore SIGPIPE here: that waits for the first connection
-/// (see `serve`), which keeps the start-up trace short.
-fn tcp_server_listen(cfg: &Config, ip: Ip) -> Option<OwnedFd> {
-    let fd = new_socket(if ip.v6 { AddressFamily::INET6 } else { AddressFamily::INET })?;
+/// one address. Unlike the seed it does not ignore SIGPIPE here: that waits
+/// for the first connection (see `serve`), which keeps the start-up trace
+/// short.
+fn tcp_server_listen(cfg: &Config, mut ip: Ip) -> OwnedFd {
+    let fd = match new_socket(if ip.v6 { AddressFamily::INET6 } else { AddressFamily::INET }) {
+        Some(fd) => Some(fd),
+        // A kernel without IPv6 (common on small embedded ones) has only
+        // 0.0.0.0 to offer for the default `::`; the startup line says so.
+        None if cfg.listen_count == 0 => {
+            ip = Ip::v4([0; 4]);
+            new_socket(AddressFamily::INET)
+        }
+        None => None,
+    }
+    .unwrap_or_else(|| fail(b"socket", Errno::AFNOSUPPORT));
     // Restart at once on a port whose old connections linger in TIME_WAIT.
     must(sockopt::set_socket_reuseaddr(&fd, true), b"setsockopt");
     if cfg.reuseport {
@@ -224,17 +233,17 @@ fn tcp_server_listen(cfg: &Config, ip: Ip) -> Option<OwnedFd> {
             // `::` takes IPv4 too, whatever net.ipv6.bindv6only says.
             must(sockopt::set_ipv6_v6only(&fd, false), b"setsockopt");
         }
-        net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port, 0, 0))
+        net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port as u16, 0, 0))
     } else {
-        net::bind(&fd, &net::SocketAddrV4::new([a[12], a[13], a[14], a[15]].into(), cfg.port))
+        net::bind(&fd, &net::SocketAddrV4::new([a[12], a[13], a[14], a[15]].into(), cfg.port as u16))
     };
     if let Err(e) = bound {
         // With several addresses, which one matters.
-        sys::say(Msg::new().push(b"bind ").sockaddr(ip, cfg.port).push(b": ").errno(e.raw_os_error()).line());
+        sys::say(Msg::new().push(b"bind ").sockaddr(ip, cfg.port as u16).push(b": ").errno(e.raw_os_error()).line());
         sys::exit(1);
     }
     must(net::listen(&fd, cfg.backlog as i32), b"listen");
-    Some(fd)
+    fd
 }
 
 /// systemd socket activation: how many sockets were passed (from fd 3 on),
@@ -351,18 +360,10 @@ impl Listeners {
         }
     }
 
-    /// With several listeners, poll tells which has a connection waiting;
-    /// a non-blocking accept then cannot hang if that connection was taken
+    /// Waits for a connection on any listener and accepts it. With several,
+    /// poll tells which has one waiting, and the accept does not block (they
+    /// are non-blocking): it cannot hang if that connection was taken
     /// (another process on a shared socket) or went away in between.
-    fn nonblocking_if_several(&self) {
-        if self.count > 1 {
-            for fd in self.all() {
-                must(rustix::io::ioctl_fionbio(fd, true), b"ioctl");
-            }
-        }
-    }
-
-    /// Waits for a connection on any listener and accepts it.
     fn accept(&mut self) -> sys::Result<(OwnedFd, Option<net::SocketAddrAny>)> {
         if self.count == 1 {
             return net::acceptfrom(self.fds[0]);

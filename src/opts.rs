@@ -37,8 +37,8 @@ pub struct Config<'a> {
     /// `-l`, in the order given (the first `listen_count` of them).
     pub listen: [Ip; MAX_LISTEN],
     pub listen_count: usize,
-    /// `-p`: the TCP port (0: the kernel chooses).
-    pub port: u16,
+    /// `-p`: the TCP port (0: the kernel chooses), at most 65535.
+    pub port: u32,
     /// `-b`: the listen backlog.
     pub backlog: u32,
     /// `-c`: the most sessions at once.
@@ -82,12 +82,13 @@ impl Config<'_> {
     /// (`-i`, or a connection passed as fd 3) there is no listener and no
     /// second connection to limit or log; sockets passed by systemd are
     /// already bound and listening.
+    #[inline(never)]
     pub fn check(&self, mode: Mode) -> Result<(), Usage<'static>> {
         let (refused, why): (&[u8], &'static [u8]) = match mode {
             Mode::Standalone => return Ok(()),
-            Mode::Session if self.inetd => (b"lpbrcCv", b"does not apply with -i (one session on stdin/stdout)"),
-            Mode::Session => (b"lpbrcCv", b"does not apply to a connection passed as fd 3 (systemd Accept=yes)"),
-            Mode::Activated => (b"lpbr", b"does not apply to sockets passed by systemd (LISTEN_FDS)"),
+            Mode::Session if self.inetd => (b"lpbrcCv", b"does not apply to -i"),
+            Mode::Session => (b"lpbrcCv", b"does not apply to a connection on fd 3"),
+            Mode::Activated => (b"lpbr", b"does not apply to sockets from systemd"),
         };
         for &opt in refused {
             if self.given.has(opt) {
@@ -163,17 +164,14 @@ impl Usage<'_> {
 
 /// `-h` and `--help` print this to stdout: every option with its range and
 /// default. The man page, rot13d(8), has the rest.
-pub const HELP: &[u8] = b"usage: rot13d [options]  (each line back as its ROT13; see rot13d(8))
- -l ADDR  numeric IPv4/IPv6 address to listen on, up to 16 (default ::, or
-          0.0.0.0 without IPv6)
- -p PORT  0-65535, 0: any (default 50005)
- -b N     listen backlog, 0-65535 (default 1024)
- -c N     sessions at once, 1-65535 (default 256)
- -C N     sessions at once per client address, 0-65535 (default 0: no limit)
- -t SECS  end a session idle this long, 0-4294967295 (default 0: never)
- -u USER[:GROUP]  drop to these ids (names or numbers) after listening
- -r       SO_REUSEPORT      -i  one session on stdin/stdout (inetd)
- -q       no startup line   -v  log sessions      -h --help  -V --version
+pub const HELP: &[u8] = b"usage: rot13d [-iqvr] [-l ADDR]... [-p PORT] [-b N] [-c N] [-C N] [-t SECS]
+              [-u USER[:GROUP]]      (each line back in ROT13; see rot13d(8))
+ -l ADDR  numeric IPv4/IPv6, up to 16 (default ::, or 0.0.0.0 without IPv6)
+ -p PORT  0-65535, 0: any (default 50005)   -b N  backlog 0-65535 (default 1024)
+ -c N     sessions 1-65535 (default 256)    -C N  per client 0-65535 (default 0: any)
+ -t SECS  idle limit 0-4294967295 (default 0: none)
+ -u USER[:GROUP]  ids after listening   -r  SO_REUSEPORT   -i  inetd mode
+ -q  no startup line   -v  log sessions   -h --help   -V --version
 ";
 
 /// `-V` and `--version` print this to stdout.
@@ -231,17 +229,29 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I, c: &mut Config<'a>) 
     Ok(Command::Serve)
 }
 
+impl Config<'_> {
+    /// The field of numeric option `opt`, with its least and greatest value.
+    fn number(&mut self, opt: u8) -> Option<(&mut u32, u32, u32)> {
+        Some(match opt {
+            b'p' => (&mut self.port, 0, 65535),
+            b'b' => (&mut self.backlog, 0, 65535),
+            b'c' => (&mut self.max, 1, 65535),
+            b'C' => (&mut self.per_host, 0, 65535),
+            b't' => (&mut self.timeout, 0, u32::MAX),
+            _ => return None,
+        })
+    }
+}
+
 /// Sets option `opt` from its value `val`, or says what is wrong with it.
 #[inline(never)]
 fn set<'a>(c: &mut Config<'a>, opt: u8, val: &'a [u8]) -> Result<(), &'static [u8]> {
     const BAD: &[u8] = b"bad value for ";
-    let num = |most: u32| parse_num(val, most).ok_or(BAD);
+    if let Some((field, least, most)) = c.number(opt) {
+        *field = parse_num(val, most).filter(|&n| n >= least).ok_or(BAD)?;
+        return Ok(());
+    }
     match opt {
-        b'p' => c.port = num(65535)? as u16,
-        b'b' => c.backlog = num(65535)?,
-        b'c' => c.max = Some(num(65535)?).filter(|&n| n >= 1).ok_or(BAD)?,
-        b'C' => c.per_host = num(65535)?,
-        b't' => c.timeout = num(u32::MAX)?,
         b'l' => {
             let slot = c.listen.get_mut(c.listen_count).ok_or(&b"too many addresses (at most 16) for "[..])?;
             // A host name gets a hint, not a lookup: the server has no
@@ -378,15 +388,15 @@ mod tests {
             let mut args = vec!["-i"];
             args.extend(o);
             let e = check(&args, Mode::Session).unwrap_err();
-            assert_eq!(e, format!("rot13d: {} does not apply with -i (one session on stdin/stdout) (rot13d -h for help)\n", o[0]));
+            assert_eq!(e, format!("rot13d: {} does not apply to -i (rot13d -h for help)\n", o[0]));
             let e = check(o, Mode::Session).unwrap_err();
-            assert!(e.contains("does not apply to a connection passed as fd 3"), "{e}");
+            assert_eq!(e, format!("rot13d: {} does not apply to a connection on fd 3 (rot13d -h for help)\n", o[0]));
         }
         // Passed listeners take the limits and the log, not the address.
         assert_eq!(check(&["-c", "1", "-C", "1", "-v", "-t", "1", "-u", "1"], Mode::Activated), Ok(()));
         for o in [&["-p", "1"][..], &["-l", "::1"], &["-b", "1"], &["-r"]] {
             let e = check(o, Mode::Activated).unwrap_err();
-            assert_eq!(e, format!("rot13d: {} does not apply to sockets passed by systemd (LISTEN_FDS) (rot13d -h for help)\n", o[0]));
+            assert_eq!(e, format!("rot13d: {} does not apply to sockets from systemd (rot13d -h for help)\n", o[0]));
         }
     }
 }
