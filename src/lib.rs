@@ -10,4 +10,3 @@ pub mod hosts;
 pub mod msg;
 pub mod opts;
 pub mod rot13;
-pub mod users;

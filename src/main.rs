@@ -21,10 +21,7 @@ use rot13d::addr::{parse_num, Ip};
 use rot13d::frame::Lines;
 use rot13d::hosts::Hosts;
 use rot13d::msg::Msg;
-use rot13d::users::{Entry, Id, Ids};
-use rot13d::opts::{self, Command, Config, Log, Mode};
-use rustix::event::{self, PollFd, PollFlags};
-use rustix::fd::{AsRawFd, IntoRawFd};
+use rot13d::opts::{self, Command, Config, Log, MAX_LISTEN};
 use rustix::net::{self, AddressFamily, SocketType};
 use rustix::net::sockopt::{self, Timeout};
 use sys::{AsFd, BorrowedFd, Errno, Fork, OwnedFd};
@@ -35,8 +32,7 @@ use sys::STATE;
 /// `-C`: which child serves which peer address (sized for the largest `-c`).
 static HOSTS: Hosts<65535> = Hosts::new();
 
-/// The seed's `main`: parse the command line, find out how we were
-/// started, listen (or take what we were given), serve.
+/// The seed's `main`: parse the command line, listen, serve.
 fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     args.next(); // the program's name
     let mut cfg = Config::default();
@@ -49,7 +45,10 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
             write_all(sys::stdio(1), text);
             return 0;
         }
-        Err(usage) => usage_error(usage),
+        Err(usage) => {
+            sys::say(usage.msg(&mut Msg::new()).line());
+            return 2;
+        }
     }
     // Sockets passed by systemd: none under -i (its connection is stdin
     // and stdout; systemd's copy as fd 3 is closed below).
@@ -57,114 +56,49 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     // Whatever else the launcher left open (a pipe, a sibling's socket) is
     // not ours: closed before any child could inherit it for a session.
     sys::close_from(3 + passed);
-    // One connection to serve: -i's stdin and stdout, or systemd's fd 3
-    // (Accept=yes), or listeners: passed, or our own.
-    let conn = if cfg.inetd { Some(0) } else if passed == 1 && is_connection(sys::stdio(3)) { Some(3) } else { None };
-    let mode = match (conn, passed) {
-        (Some(_), _) => Mode::Session,
-        (None, 0) => Mode::Standalone,
-        _ => Mode::Activated,
-    };
-    if let Err(usage) = cfg.check(mode) {
-        usage_error(usage);
+    if cfg.inetd {
+        session(sys::stdio(0), sys::stdio(1), &cfg);
     }
-    let ids = cfg.ids.map(resolve_ids);
-    if let Some(fd) = conn {
-        session(sys::stdio(fd), sys::stdio(if fd == 0 { 1 } else { fd }), &cfg, ids);
+    if passed == 1 && is_connection(sys::stdio(3)) {
+        // systemd Accept=yes: fd 3 is the connection itself.
+        session(sys::stdio(3), sys::stdio(3), &cfg);
     }
     // SIGTERM/SIGINT can come at any time, so they are caught first.
     sys::sigaction(sys::SIGTERM, term_handler as sys::Handler as usize, sys::ONCE);
     sys::sigaction(sys::SIGINT, term_handler as sys::Handler as usize, sys::ONCE);
-    // (Slots past `count` are never looked at; stdin only fills them.)
-    let mut listeners = Listeners { fds: [sys::stdio(0); opts::MAX_LISTEN], count: 0, next: 0 };
-    for fd in 3..3 + passed {
-        listeners.push(passed_listener(fd));
-    }
-    if passed > 0 {
-        // Our first socket tells whether stdin, stdout or stderr is closed
-        // (see `new_socket`); no socket was made yet.
-        drop(new_socket(AddressFamily::INET));
-    }
-    // No -l: `::`, which takes IPv4 too (see `tcp_server_listen`).
-    let default = [Ip::v6([0; 16])];
-    let own = if passed > 0 { &[][..] } else if cfg.listen_count == 0 { &default[..] } else { cfg.addresses() };
-    for &ip in own {
-        listeners.push(tcp_server_listen(&cfg, ip));
-    }
-    if let Some(ids) = ids {
+    let listener = if passed > 0 { passed_listener(3) } else { tcp_server_listen(&mut cfg) };
+    if let Some(ids) = cfg.ids {
         drop_privileges(ids);
     }
-    for fd in listeners.all() {
-        if cfg.log != Log::Quiet {
-            startup_line(fd);
-        }
-        // With several listeners, see `Listeners::accept`.
-        if listeners.count > 1 {
-            must(rustix::io::ioctl_fionbio(fd, true), b"ioctl");
-        }
+    if cfg.log != Log::Quiet {
+        // The real address: the port the kernel chose for `-p 0`, or the
+        // one systemd bound, which may be a Unix socket's.
+        let mut m = Msg::new();
+        m.push(b"listening on ");
+        match sys::ip_port(&must(net::getsockname(&listener), b"getsockname")) {
+            Some((ip, port)) => m.sockaddr(ip, port),
+            None => m.push(b"fd 3"),
+        };
+        sys::say(m.line());
     }
-    serve(listeners, &cfg)
-}
-
-/// Reports a usage error and ends with status 2.
-fn usage_error(usage: opts::Usage<'_>) -> ! {
-    sys::say(usage.msg(&mut Msg::new()).line());
-    sys::exit(2)
-}
-
-/// `rot13d: listening on ADDR:PORT`: the real address, with the port the
-/// kernel chose for `-p 0`, or the one systemd bound, which may be a Unix
-/// socket's.
-fn startup_line(fd: BorrowedFd<'_>) {
-    let mut m = Msg::new();
-    m.push(b"listening on ");
-    match sys::ip_port(&must(net::getsockname(fd), b"getsockname")) {
-        Some((ip, port)) => m.sockaddr(ip, port),
-        None => m.push(b"fd ").num(fd.as_raw_fd() as u32),
-    };
-    sys::say(m.line());
+    serve(listener, &cfg)
 }
 
 /// One session on a connection we were given (`-i`, or systemd
 /// `Accept=yes`): under the dropped ids from before its first byte, on
 /// blocking fds, and then the end of the process.
-fn session(input: BorrowedFd<'_>, out: BorrowedFd<'_>, cfg: &Config, ids: Option<(u32, u32)>) -> ! {
-    if let Some(ids) = ids {
+fn session(input: BorrowedFd<'_>, out: BorrowedFd<'_>, cfg: &Config) -> ! {
+    if let Some(ids) = cfg.ids {
         drop_privileges(ids);
     }
     // Some launchers hand over a non-blocking socket or pipe, on which a
     // read would fail with EAGAIN whenever the client pauses.
     sys::set_blocking(input);
     sys::set_blocking(out);
-    if cfg.timeout > 0 && !set_timeout(input, out, cfg.timeout) {
-        // A pipe has no timeouts to set; better said than ignored.
-        usage_error(opts::Usage { why: b"", opt: b't', arg: b"needs a socket to time out (stdin is not one)" });
-    }
     sys::ignore_sigpipe();
-    child_run(input, out)
+    child_run(input, out, cfg.timeout())
 }
 
-/// Whether fd 3, passed by systemd, is a connection (`Accept=yes`) rather
-/// than a listener: a stream socket that is not listening.
-fn is_connection(fd: BorrowedFd<'_>) -> bool {
-    sockopt::socket_acceptconn(fd) == Ok(false) && sockopt::socket_type(fd) == Ok(SocketType::STREAM)
-}
-
-/// Fd `fd` from systemd, which must be a listening socket.
-fn passed_listener(fd: c_int) -> OwnedFd {
-    if let Err(e) = sockopt::socket_acceptconn(sys::stdio(fd)).and_then(|l| if l { Ok(()) } else { Err(Errno::INVAL) }) {
-        let mut m = Msg::new();
-        m.push(b"fd ").num(fd as u32).push(b" from systemd (LISTEN_FDS): ");
-        if e == Errno::INVAL {
-            m.push(b"not a listening socket");
-        } else {
-            m.errno(e.raw_os_error());
-        }
-        sys::say(m.line());
-        sys::exit(1);
-    }
-    sys::own_fd(fd)
-}
 /// The result of `call`, or its failure reported and the end (status 1).
 /// Always inlined: as calls, each `T` goes out and back through memory
 /// (-80 bytes in the static build).
@@ -187,62 +121,38 @@ fn say_failed(call: &[u8], e: Errno) {
     sys::say(Msg::new().push(call).push(b": ").errno(e.raw_os_error()).line());
 }
 
-/// A new TCP socket, never on fd 0, 1 or 2; `None` if the kernel has no
-/// such address family.
-///
-/// The kernel hands out the lowest free fd, so a socket below 3 means the
-/// launcher closed stdin, stdout or stderr. Left free, that number would
-/// go to a connection, and a log line to stderr would go to a client. The
-/// socket stays there as a stopper (never connected: a write to it fails),
-/// and the next one is tried; with 0-2 open, as usual, this costs nothing.
-fn new_socket(family: AddressFamily) -> Option<OwnedFd> {
-    loop {
-        match net::socket(family, SocketType::STREAM, None) {
-            Ok(fd) if fd.as_raw_fd() > 2 => return Some(fd),
-            Ok(stopper) => core::mem::forget(stopper),
-            Err(Errno::AFNOSUPPORT) => return None,
-            Err(e) => fail(b"socket", e),
-        }
-    }
-}
-
-/// The seed's `tcp_server_listen`: socket, SO_REUSEADDR, bind, listen, for
-/// one address. Unlike the seed it does not ignore SIGPIPE here: that waits
-/// for the first connection (see `serve`), which keeps the start-up trace
-/// short.
-fn tcp_server_listen(cfg: &Config, mut ip: Ip) -> OwnedFd {
-    let fd = match new_socket(if ip.v6 { AddressFamily::INET6 } else { AddressFamily::INET }) {
-        Some(fd) => Some(fd),
+/// The seed's `tcp_server_listen`: socket, SO_REUSEADDR, bind, listen.
+/// Unlike the seed it does not ignore SIGPIPE here: that waits for the first
+/// connection (see `serve`), which keeps the start-up trace short.
+fn tcp_server_listen(cfg: &mut Config) -> OwnedFd {
+    let family = if cfg.ip.v6 { AddressFamily::INET6 } else { AddressFamily::INET };
+    let fd = match net::socket(family, SocketType::STREAM, None) {
         // A kernel without IPv6 (common on small embedded ones) has only
-        // 0.0.0.0 to offer for the default `::`; the startup line says so.
-        None if cfg.listen_count == 0 => {
-            ip = Ip::v4([0; 4]);
-            new_socket(AddressFamily::INET)
+        // 0.0.0.0 to offer for `::`, the default; the startup line says so.
+        Err(Errno::AFNOSUPPORT) if cfg.ip.bytes == [0; 16] => {
+            cfg.ip = Ip::v4([0; 4]);
+            net::socket(AddressFamily::INET, SocketType::STREAM, None)
         }
-        None => None,
-    }
-    .unwrap_or_else(|| fail(b"socket", Errno::AFNOSUPPORT));
+        r => r,
+    };
+    let fd = must(fd, b"socket");
     // Restart at once on a port whose old connections linger in TIME_WAIT.
     must(sockopt::set_socket_reuseaddr(&fd, true), b"setsockopt");
     if cfg.reuseport {
         must(sockopt::set_socket_reuseport(&fd, true), b"setsockopt");
     }
-    let a = ip.bytes;
-    let bound = if ip.v6 {
+    let a = cfg.ip.bytes;
+    let bound = if cfg.ip.v6 {
         if a == [0; 16] {
             // `::` takes IPv4 too, whatever net.ipv6.bindv6only says.
             must(sockopt::set_ipv6_v6only(&fd, false), b"setsockopt");
         }
-        net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port as u16, 0, 0))
+        net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port(), 0, 0))
     } else {
-        net::bind(&fd, &net::SocketAddrV4::new([a[12], a[13], a[14], a[15]].into(), cfg.port as u16))
+        net::bind(&fd, &net::SocketAddrV4::new([a[12], a[13], a[14], a[15]].into(), cfg.port()))
     };
-    if let Err(e) = bound {
-        // With several addresses, which one matters.
-        sys::say(Msg::new().push(b"bind ").sockaddr(ip, cfg.port as u16).push(b": ").errno(e.raw_os_error()).line());
-        sys::exit(1);
-    }
-    must(net::listen(&fd, cfg.backlog as i32), b"listen");
+    must(bound, b"bind");
+    must(net::listen(&fd, cfg.backlog() as i32), b"listen");
     fd
 }
 
@@ -254,70 +164,55 @@ fn tcp_server_listen(cfg: &Config, mut ip: Ip) -> OwnedFd {
 fn activated(env: sys::CStrs) -> c_int {
     let (mut pid, mut fds) = (None, None);
     for var in env {
-        if let Some(v) = var.strip_prefix(b"LISTEN_PID=") {
-            pid = Some(v);
-        } else if let Some(v) = var.strip_prefix(b"LISTEN_FDS=") {
-            fds = Some(v);
+        // `LISTEN_PID=` or `LISTEN_FDS=`, compared four bytes at a time.
+        let Some((name, v)) = var.split_first_chunk::<11>() else { continue };
+        let word = |i: usize| u32::from_ne_bytes([name[i], name[i + 1], name[i + 2], name[i + 3]]);
+        if word(0) != u32::from_ne_bytes(*b"LIST") || word(3) != u32::from_ne_bytes(*b"TEN_") {
+            continue;
+        }
+        match word(7).to_ne_bytes() {
+            [b'P', b'I', b'D', b'='] => pid = Some(v),
+            [b'F', b'D', b'S', b'='] => fds = Some(v),
+            _ => {}
         }
     }
     let (Some(pid), Some(fds)) = (pid, fds) else { return 0 };
     if parse_num(pid, i32::MAX as u32) != Some(rustix::process::getpid().as_raw_pid() as u32) {
         return 0;
     }
-    match parse_num(fds, opts::MAX_LISTEN as u32) {
+    match parse_num(fds, MAX_LISTEN as u32) {
         Some(n) => n as c_int,
         None => {
-            let mut m = Msg::new();
-            m.push(b"bad LISTEN_FDS: ").push(fds).push(b" (a number of sockets, at most ").num(opts::MAX_LISTEN as u32);
-            sys::say(m.push(b")").line());
+            sys::say(Msg::new().push(b"bad LISTEN_FDS: ").push(fds).push(b" (a number of sockets, at most 16)").line());
             sys::exit(1)
         }
     }
 }
 
-/// `-u`'s user and group as numbers: names looked up in `/etc/passwd`
-/// and `/etc/group`. A user given alone brings its own group (from the
-/// passwd line; for a number, the same number). An unknown name is a usage
-/// error (status 2); a file that cannot be read ends the server (status 1).
-fn resolve_ids(ids: Ids) -> (u32, u32) {
-    let (uid, primary) = match ids.user {
-        Id::Num(uid) => (uid, uid),
-        Id::Name(name) => lookup(c"/etc/passwd", Entry::passwd(name), name),
-    };
-    let gid = match ids.group {
-        None => primary,
-        Some(Id::Num(gid)) => gid,
-        Some(Id::Name(name)) => lookup(c"/etc/group", Entry::group(name), name).0,
-    };
-    (uid, gid)
+/// Whether fd 3, passed by systemd, is a connection (`Accept=yes`) rather
+/// than a listener: a stream socket that is not listening.
+fn is_connection(fd: BorrowedFd<'_>) -> bool {
+    sockopt::socket_acceptconn(fd) == Ok(false) && sockopt::socket_type(fd) == Ok(SocketType::STREAM)
 }
 
-/// Reads the file at `path` into `entry` until it finds its name.
-fn lookup(path: &core::ffi::CStr, mut entry: Entry, name: &[u8]) -> (u32, u32) {
-    use rustix::fs::{open, Mode, OFlags};
-    let file = must(open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()), path.to_bytes());
-    let mut chunk = [0u8; 512];
-    loop {
-        let n = match rustix::io::read(&file, &mut chunk) {
-            Ok(n) => n,
-            Err(Errno::INTR) => continue,
-            Err(e) => fail(path.to_bytes(), e),
+/// Fd `fd` from systemd, which must be a listening socket.
+fn passed_listener(fd: c_int) -> OwnedFd {
+    let listening = sockopt::socket_acceptconn(sys::stdio(fd));
+    if listening != Ok(true) {
+        let mut m = Msg::new();
+        m.push(b"fd ").num(fd as u32).push(b" from systemd (LISTEN_FDS): ");
+        match listening {
+            Err(e) => m.errno(e.raw_os_error()),
+            Ok(_) => m.push(b"not a listening socket"),
         };
-        // The end of the file ends its last line.
-        let bytes = if n == 0 { &b"\n"[..] } else { &chunk[..n] };
-        for &b in bytes {
-            if let Some(ids) = entry.feed(b) {
-                return ids;
-            }
-        }
-        if n == 0 {
-            usage_error(opts::Usage { why: b"unknown user or group for -u: ", opt: 0, arg: name })
-        }
+        sys::say(m.line());
+        sys::exit(1);
     }
+    sys::own_fd(fd)
 }
 
-/// `-u`: supplementary groups, then group, then user, then proof that root
-/// cannot be had back. Every failure ends the server (status 1).
+/// `-u UID:GID`: supplementary groups, then group, then user, then proof that
+/// root cannot be had back. Every failure ends the server (status 1).
 fn drop_privileges((uid, gid): (u32, u32)) {
     use rustix::thread::{set_thread_gid, set_thread_groups, set_thread_uid};
     use rustix::process::{Gid, Uid};
@@ -329,62 +224,6 @@ fn drop_privileges((uid, gid): (u32, u32)) {
     }
 }
 
-/// The listening sockets: one, or several (`-l` more than once, or
-/// `LISTEN_FDS` above 1). Open for the life of the server; a child closes
-/// them first ([`Listeners::close`]).
-struct Listeners {
-    fds: [BorrowedFd<'static>; opts::MAX_LISTEN],
-    count: usize,
-    /// Where the next look for a waiting connection starts, so that a busy
-    /// listener cannot starve the others.
-    next: usize,
-}
-
-impl Listeners {
-    fn push(&mut self, fd: OwnedFd) {
-        if let Some(slot) = self.fds.get_mut(self.count) {
-            // Held by number from now on: see `close`.
-            *slot = sys::stdio(fd.into_raw_fd());
-            self.count += 1;
-        }
-    }
-
-    fn all(&self) -> impl Iterator<Item = BorrowedFd<'static>> + '_ {
-        self.fds[..self.count].iter().copied()
-    }
-
-    /// In a new child: the sockets are the parent's business.
-    fn close(&self) {
-        for fd in self.all() {
-            sys::close(fd);
-        }
-    }
-
-    /// Waits for a connection on any listener and accepts it. With several,
-    /// poll tells which has one waiting, and the accept does not block (they
-    /// are non-blocking): it cannot hang if that connection was taken
-    /// (another process on a shared socket) or went away in between.
-    fn accept(&mut self) -> sys::Result<(OwnedFd, Option<net::SocketAddrAny>)> {
-        if self.count == 1 {
-            return net::acceptfrom(self.fds[0]);
-        }
-        let mut polled = self.fds.map(|fd| PollFd::from_borrowed_fd(fd, PollFlags::IN));
-        event::poll(&mut polled[..self.count], None)?;
-        for _ in 0..self.count {
-            let i = self.next;
-            self.next = if i + 1 < self.count { i + 1 } else { 0 };
-            if !polled[i].revents().is_empty() {
-                match net::acceptfrom(self.fds[i]) {
-                    Err(Errno::AGAIN) => {}
-                    r => return r,
-                }
-            }
-        }
-        // Taken or gone before we got to it: back to waiting.
-        Err(Errno::AGAIN)
-    }
-}
-
 /// The seed's accept loop, made unkillable after djb's tcpserver.
 ///
 /// SIGCHLD is held back everywhere except while accept blocks and while the
@@ -393,7 +232,7 @@ impl Listeners {
 /// the check of the limit cannot miss a child's end (sigsuspend lets SIGCHLD
 /// through atomically as it sleeps), and a child's end is never handled
 /// before its start was recorded and logged.
-fn serve(mut listeners: Listeners, cfg: &Config) -> ! {
+fn serve(listener: OwnedFd, cfg: &Config) -> ! {
     let verbose = cfg.log == Log::Verbose;
     STATE.verbose.store(verbose, Relaxed);
     // The mask to wait in; none until the reaper is set up.
@@ -401,12 +240,12 @@ fn serve(mut listeners: Listeners, cfg: &Config) -> ! {
     let mut failing = None;
     loop {
         if let Some(open) = &open {
-            while STATE.children.load(Relaxed) >= cfg.max {
+            while STATE.children.load(Relaxed) >= cfg.max() {
                 sys::suspend(open);
             }
             sys::unblock_children();
         }
-        let accepted = listeners.accept();
+        let accepted = net::acceptfrom(&listener);
         if open.is_none() {
             // No child exists before the first fork, so the reaper is set up
             // here, not at start-up: the trace to the first accept stays
@@ -435,7 +274,7 @@ fn serve(mut listeners: Listeners, cfg: &Config) -> ! {
         // Logged as a person reads it: IPv4 even when it came in over `::`.
         let peer = Ip { v6: ip.v6 && ip.ipv4().is_none(), ..ip };
         let key = ip.key();
-        if cfg.per_host > 0 && HOSTS.count(key) >= cfg.per_host as usize {
+        if cfg.per_host() > 0 && HOSTS.count(key) >= cfg.per_host() as usize {
             if verbose {
                 sys::say(Msg::new().push(b"refused ").ip(peer).push(b": per-host limit").line());
             }
@@ -446,20 +285,17 @@ fn serve(mut listeners: Listeners, cfg: &Config) -> ! {
         match sys::fork() {
             Ok(Fork::Child) => {
                 STATE.in_child.store(true, Relaxed);
-                listeners.close();
-                if cfg.timeout > 0 {
-                    set_timeout(conn.as_fd(), conn.as_fd(), cfg.timeout);
-                }
-                child_run(conn.as_fd(), conn.as_fd());
+                drop(listener);
+                child_run(conn.as_fd(), conn.as_fd(), cfg.timeout());
             }
             Ok(Fork::Parent(pid)) => {
-                if cfg.per_host > 0 {
+                if cfg.per_host() > 0 {
                     HOSTS.insert(pid, key);
                 }
                 if verbose {
                     let mut m = Msg::new();
                     m.push(b"pid ").num(pid as u32).push(b" from ").sockaddr(peer, port);
-                    sys::say(m.push(b" (").num(n).push(b"/").num(cfg.max).push(b")").line());
+                    sys::say(m.push(b" (").num(n).push(b"/").num(cfg.max()).push(b")").line());
                 }
             }
             Err(e) => {
@@ -549,10 +385,13 @@ fn write_all(out: BorrowedFd<'_>, mut buf: &[u8]) {
 }
 
 /// `-t`: a read or write that waits longer than `secs` fails with EAGAIN.
-/// False if `input` or `out` is no socket (a pipe under `-i`).
-fn set_timeout(input: BorrowedFd<'_>, out: BorrowedFd<'_>, secs: u32) -> bool {
+/// On a pipe (`-i`) there is nothing to set: better refused than ignored.
+fn set_timeout(input: BorrowedFd<'_>, out: BorrowedFd<'_>, secs: u32) {
     let t = Some(Duration::from_secs(secs as u64));
-    sockopt::set_socket_timeout(input, Timeout::Recv, t).is_ok() && sockopt::set_socket_timeout(out, Timeout::Send, t).is_ok()
+    if sockopt::set_socket_timeout(input, Timeout::Recv, t).and(sockopt::set_socket_timeout(out, Timeout::Send, t)).is_err() {
+        sys::say(b"rot13d: -t needs a socket to time out (stdin is not one)\n");
+        sys::exit(2);
+    }
 }
 
 /// Ends a session on an I/O error: status 0 when the peer is simply gone,
@@ -571,7 +410,10 @@ fn end(e: Errno) -> ! {
 ///
 /// read/write, not recv/send: they work on pipes too, and SIGPIPE is ignored
 /// in every process that writes (see `serve`).
-fn child_run(input: BorrowedFd<'_>, out: BorrowedFd<'_>) -> ! {
+fn child_run(input: BorrowedFd<'_>, out: BorrowedFd<'_>, timeout: u32) -> ! {
+    if timeout > 0 {
+        set_timeout(input, out, timeout);
+    }
     let mut lines = Lines::new(sys::line_buffer());
     loop {
         let n = match rustix::io::read(input, lines.space()) {

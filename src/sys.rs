@@ -257,7 +257,7 @@ pub fn stdio(fd: c_int) -> BorrowedFd<'static> {
 /// pipe nobody drains) must not stall the server: a line goes out only if
 /// poll says stderr takes it now (on a pipe: a free page, more than a line
 /// needs), else it is dropped and counted, as syslog does, and the count
-/// goes out first with the next line that can. The handler cannot
+/// goes out first with the next line that can. The SIGCHLD handler cannot
 /// interrupt this: every caller runs with SIGCHLD blocked, or before the
 /// handler is set, or is the handler.
 pub fn say(line: &[u8]) {
@@ -276,38 +276,6 @@ pub fn say(line: &[u8]) {
         let _ = rustix::io::write(err, m.line());
     }
     let _ = rustix::io::write(err, line);
-}
-
-/// `close_range(first, ~0U, 0)`—Closes every fd from `first` on: whatever
-/// the launcher left open that is not ours. Kernels before 5.9 have no
-/// close_range; there the fds below 1024 are closed one by one.
-pub fn close_from(first: c_int) {
-    #[cfg(not(feature = "nolibc"))]
-    // SAFETY: close_range only closes fds; none of ours is open yet.
-    let done = unsafe { libc::syscall(libc::SYS_close_range, first as u32, u32::MAX, 0) } == 0;
-    #[cfg(feature = "nolibc")]
-    let done = arch::close_range(first as u32).is_ok();
-    if !done {
-        for fd in first..1024 {
-            close(stdio(fd));
-        }
-    }
-}
-
-/// `close(fd)`—Closes an fd held by number (a listener, in a new child).
-/// The caller does not use `fd` again.
-pub fn close(fd: BorrowedFd<'_>) {
-    use rustix::fd::{AsRawFd, FromRawFd};
-    // SAFETY: the fds passed here are held as plain numbers, not owned by
-    // any `OwnedFd`, and not used after this; EBADF for one that was not
-    // open is ignored.
-    drop(unsafe { OwnedFd::from_raw_fd(fd.as_raw_fd()) });
-}
-
-/// `ioctl(fd, FIONBIO, 0)`—Makes `fd` blocking, if a launcher passed it
-/// non-blocking (on a socket shared with it, for it too).
-pub fn set_blocking(fd: BorrowedFd<'_>) {
-    let _ = rustix::io::ioctl_fionbio(fd, false);
 }
 
 /// The size of a session's line buffer: a line longer than this goes out in
@@ -359,6 +327,37 @@ pub fn line_buffer() -> &'static mut [u8; LINE_MAX + SLACK] {
     // SAFETY: `taken` lets this reference be made once, so it is the only
     // one; the process is single-threaded and no signal handler touches it.
     unsafe { &mut *STATE.line.get() }
+}
+
+/// `close_range(first, ~0U, 0)`—Closes every fd from `first` on: whatever
+/// the launcher left open that is not ours. Kernels before 5.9 have no
+/// close_range; there the fds below 1024 are closed one by one.
+pub fn close_from(first: c_int) {
+    #[cfg(not(feature = "nolibc"))]
+    // SAFETY: close_range only closes fds; none of ours is open from `first` on.
+    let done = unsafe { libc::syscall(libc::SYS_close_range, first as u32, u32::MAX, 0) } == 0;
+    #[cfg(feature = "nolibc")]
+    let done = arch::close_range(first as u32).is_ok();
+    if !done {
+        for fd in first..1024 {
+            close(fd);
+        }
+    }
+}
+
+/// `ioctl(fd, FIONBIO, 0)`—Makes `fd` blocking, if a launcher passed it
+/// non-blocking (on a socket shared with it, for it too).
+pub fn set_blocking(fd: BorrowedFd<'_>) {
+    let _ = rustix::io::ioctl_fionbio(fd, false);
+}
+
+/// `close(fd)`—Closes an fd held by number.
+pub fn close(fd: c_int) {
+    use rustix::fd::FromRawFd;
+    // SAFETY: the fds passed here are held as plain numbers, not owned by
+    // any `OwnedFd`, and not used after this; EBADF for one that was not
+    // open is ignored.
+    drop(unsafe { OwnedFd::from_raw_fd(fd) });
 }
 
 /// A socket systemd passed (fd 3 on), to own from now on.
