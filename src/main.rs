@@ -21,7 +21,8 @@ use rot13d::addr::{parse_num, Ip};
 use rot13d::frame::Lines;
 use rot13d::hosts::Hosts;
 use rot13d::msg::Msg;
-use rot13d::opts::{self, Command, Config, Log, MAX_LISTEN};
+use rot13d::opts::{self, Command, Config, Log, Mode};
+use rustix::fd::AsRawFd;
 use rustix::net::{self, AddressFamily, SocketType};
 use rustix::net::sockopt::{self, Timeout};
 use sys::{AsFd, BorrowedFd, Errno, Fork, OwnedFd};
@@ -45,10 +46,7 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
             write_all(sys::stdio(1), text);
             return 0;
         }
-        Err(usage) => {
-            sys::say(usage.msg(&mut Msg::new()).line());
-            return 2;
-        }
+        Err(usage) => usage_error(usage),
     }
     // Sockets passed by systemd: none under -i (its connection is stdin
     // and stdout; systemd's copy as fd 3 is closed below).
@@ -56,17 +54,27 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     // Whatever else the launcher left open (a pipe, a sibling's socket) is
     // not ours: closed before any child could inherit it for a session.
     sys::close_from(3 + passed);
-    if cfg.inetd {
-        session(sys::stdio(0), sys::stdio(1), &cfg);
+    let mode = if cfg.inetd { Mode::Session } else if passed == 0 { Mode::Standalone } else { passed_mode() };
+    if let Some(opt) = cfg.misplaced(mode) {
+        usage_error(opts::Usage { why: b"", opt, arg: b"does not apply to -i or LISTEN_FDS sockets" });
     }
-    if passed == 1 && is_connection(sys::stdio(3)) {
-        // systemd Accept=yes: fd 3 is the connection itself.
-        session(sys::stdio(3), sys::stdio(3), &cfg);
+    if mode == Mode::Session {
+        // -i's stdin and stdout, or systemd's fd 3 (Accept=yes).
+        let conn = if cfg.inetd { 0 } else { 3 };
+        session(sys::stdio(conn), sys::stdio(conn | cfg.inetd as c_int), &cfg);
     }
     // SIGTERM/SIGINT can come at any time, so they are caught first.
     sys::sigaction(sys::SIGTERM, term_handler as sys::Handler as usize, sys::ONCE);
     sys::sigaction(sys::SIGINT, term_handler as sys::Handler as usize, sys::ONCE);
-    let listener = if passed > 0 { passed_listener(3) } else { tcp_server_listen(&mut cfg) };
+    let listener = if passed > 0 {
+        // A socket of ours is what finds and fills a closed stdin, stdout
+        // or stderr (see `tcp_server_listen`): one, at once closed again.
+        let mut probe = Config { ip: Ip::v4([0; 4]), ..cfg };
+        drop(tcp_server_socket(&mut probe));
+        sys::own_fd(3)
+    } else {
+        tcp_server_listen(&mut cfg)
+    };
     if let Some(ids) = cfg.ids {
         drop_privileges(ids);
     }
@@ -82,6 +90,12 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
         sys::say(m.line());
     }
     serve(listener, &cfg)
+}
+
+/// Reports a usage error and ends with status 2.
+fn usage_error(usage: opts::Usage<'_>) -> ! {
+    sys::say(usage.msg(&mut Msg::new()).line());
+    sys::exit(2)
 }
 
 /// One session on a connection we were given (`-i`, or systemd
@@ -121,21 +135,32 @@ fn say_failed(call: &[u8], e: Errno) {
     sys::say(Msg::new().push(call).push(b": ").errno(e.raw_os_error()).line());
 }
 
+/// A TCP socket for `cfg.ip`, never on fd 0, 1 or 2.
+fn tcp_server_socket(cfg: &mut Config) -> OwnedFd {
+    let mut family = if cfg.ip.v6 { AddressFamily::INET6 } else { AddressFamily::INET };
+    loop {
+        match net::socket(family, SocketType::STREAM, None) {
+            // The kernel gives the lowest free number: below 3, the launcher
+            // closed stdin, stdout or stderr. Left free, that number would go
+            // to a connection, and a log line to a client. A socket that is
+            // never connected (writes to it fail) stays there as a stopper.
+            Ok(fd) if fd.as_raw_fd() < 3 => core::mem::forget(fd),
+            // A kernel without IPv6 (common on small embedded ones) has only
+            // 0.0.0.0 to offer for `::`, the default; the startup line says so.
+            Err(Errno::AFNOSUPPORT) if cfg.ip.bytes == [0; 16] => {
+                cfg.ip = Ip::v4([0; 4]);
+                family = AddressFamily::INET;
+            }
+            r => return must(r, b"socket"),
+        }
+    }
+}
+
 /// The seed's `tcp_server_listen`: socket, SO_REUSEADDR, bind, listen.
 /// Unlike the seed it does not ignore SIGPIPE here: that waits for the first
 /// connection (see `serve`), which keeps the start-up trace short.
 fn tcp_server_listen(cfg: &mut Config) -> OwnedFd {
-    let family = if cfg.ip.v6 { AddressFamily::INET6 } else { AddressFamily::INET };
-    let fd = match net::socket(family, SocketType::STREAM, None) {
-        // A kernel without IPv6 (common on small embedded ones) has only
-        // 0.0.0.0 to offer for `::`, the default; the startup line says so.
-        Err(Errno::AFNOSUPPORT) if cfg.ip.bytes == [0; 16] => {
-            cfg.ip = Ip::v4([0; 4]);
-            net::socket(AddressFamily::INET, SocketType::STREAM, None)
-        }
-        r => r,
-    };
-    let fd = must(fd, b"socket");
+    let fd = tcp_server_socket(cfg);
     // Restart at once on a port whose old connections linger in TIME_WAIT.
     must(sockopt::set_socket_reuseaddr(&fd, true), b"setsockopt");
     if cfg.reuseport {
@@ -180,35 +205,27 @@ fn activated(env: sys::CStrs) -> c_int {
     if parse_num(pid, i32::MAX as u32) != Some(rustix::process::getpid().as_raw_pid() as u32) {
         return 0;
     }
-    match parse_num(fds, MAX_LISTEN as u32) {
+    // One listening socket (or one connection) is what is served.
+    match parse_num(fds, 1) {
         Some(n) => n as c_int,
         None => {
-            sys::say(Msg::new().push(b"bad LISTEN_FDS: ").push(fds).push(b" (a number of sockets, at most 16)").line());
+            sys::say(Msg::new().push(b"bad LISTEN_FDS: ").push(fds).push(b" (one socket)").line());
             sys::exit(1)
         }
     }
 }
 
-/// Whether fd 3, passed by systemd, is a connection (`Accept=yes`) rather
-/// than a listener: a stream socket that is not listening.
-fn is_connection(fd: BorrowedFd<'_>) -> bool {
-    sockopt::socket_acceptconn(fd) == Ok(false) && sockopt::socket_type(fd) == Ok(SocketType::STREAM)
-}
-
-/// Fd `fd` from systemd, which must be a listening socket.
-fn passed_listener(fd: c_int) -> OwnedFd {
-    let listening = sockopt::socket_acceptconn(sys::stdio(fd));
-    if listening != Ok(true) {
-        let mut m = Msg::new();
-        m.push(b"fd ").num(fd as u32).push(b" from systemd (LISTEN_FDS): ");
-        match listening {
-            Err(e) => m.errno(e.raw_os_error()),
-            Ok(_) => m.push(b"not a listening socket"),
-        };
-        sys::say(m.line());
-        sys::exit(1);
+/// What systemd passed as fd 3: a listening socket (`Accept=no`), or a
+/// connected stream socket (`Accept=yes`), served as one session as `-i`
+/// would; anything else ends the server (status 1).
+fn passed_mode() -> Mode {
+    let fd = sys::stdio(3);
+    match sockopt::socket_acceptconn(fd) {
+        Ok(true) => Mode::Activated,
+        Ok(false) if sockopt::socket_type(fd) == Ok(SocketType::STREAM) => Mode::Session,
+        Ok(false) => fail(b"LISTEN_FDS: fd 3", Errno::OPNOTSUPP),
+        Err(e) => fail(b"LISTEN_FDS: fd 3", e),
     }
-    sys::own_fd(fd)
 }
 
 /// `-u UID:GID`: supplementary groups, then group, then user, then proof that
@@ -389,7 +406,7 @@ fn write_all(out: BorrowedFd<'_>, mut buf: &[u8]) {
 fn set_timeout(input: BorrowedFd<'_>, out: BorrowedFd<'_>, secs: u32) {
     let t = Some(Duration::from_secs(secs as u64));
     if sockopt::set_socket_timeout(input, Timeout::Recv, t).and(sockopt::set_socket_timeout(out, Timeout::Send, t)).is_err() {
-        sys::say(b"rot13d: -t needs a socket to time out (stdin is not one)\n");
+        sys::say(b"rot13d: -t needs stdin to be a socket\n");
         sys::exit(2);
     }
 }

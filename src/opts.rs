@@ -4,10 +4,6 @@
 use crate::addr::{parse_ip, parse_num, Ip};
 use crate::msg::Msg;
 
-/// The most listening sockets: `-l` given this often, or as many sockets
-/// passed by systemd (`LISTEN_FDS`).
-pub const MAX_LISTEN: usize = 16;
-
 /// What the startup line and the log say.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Log {
@@ -31,6 +27,35 @@ pub struct Config {
     /// The numeric options, in the order of [`NUMERIC`]; read them with the
     /// accessors below.
     pub num: [u32; 5],
+    /// Which options were given, for [`Config::check`].
+    pub given: Given,
+}
+
+/// A set of option letters.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Given(u64);
+
+impl Given {
+    fn bit(opt: u8) -> u64 {
+        1u64.wrapping_shl(opt.wrapping_sub(b'A') as u32)
+    }
+    pub fn add(&mut self, opt: u8) {
+        self.0 |= Self::bit(opt);
+    }
+    pub fn has(&self, opt: u8) -> bool {
+        self.0 & Self::bit(opt) != 0
+    }
+}
+
+/// How the server was started, as `main` finds it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// Binds and listens itself.
+    Standalone,
+    /// Serves one connection it was given: `-i`, or systemd `Accept=yes`.
+    Session,
+    /// Accepts on a listening socket passed by systemd (`Accept=no`).
+    Activated,
 }
 
 /// The numeric options: letter, least and greatest value, default. One
@@ -44,6 +69,21 @@ pub const NUMERIC: [(u8, u8, u32, u16); 5] = [
 ];
 
 impl Config {
+    /// The first option given that means nothing in `mode`, which would
+    /// otherwise be ignored without a word: with one session (`-i`, or a
+    /// connection passed as fd 3) there is no listener and no second
+    /// connection to limit or log; a socket passed by systemd is already
+    /// bound and listening.
+    pub fn misplaced(&self, mode: Mode) -> Option<u8> {
+        let refused: &[u8] = match mode {
+            Mode::Standalone => b"",
+            Mode::Session => b"lpbrcCv",
+            Mode::Activated => b"lpbr",
+        };
+        // -v counts only if no -q came after it.
+        refused.iter().copied().find(|&opt| self.given.has(opt) && (opt != b'v' || self.log == Log::Verbose))
+    }
+
     /// `-p`: the TCP port (0: the kernel chooses).
     pub fn port(&self) -> u16 {
         self.num[0] as u16
@@ -75,6 +115,7 @@ impl Default for Config {
             ip: Ip::v6([0; 16]),
             ids: None,
             num: [NUMERIC[0].3 as u32, NUMERIC[1].3 as u32, NUMERIC[2].3 as u32, NUMERIC[3].3 as u32, NUMERIC[4].3 as u32],
+            given: Given(0),
         }
     }
 }
@@ -105,23 +146,25 @@ impl Usage<'_> {
         if self.opt != 0 {
             m.push(&[b'-', self.opt]);
             if !self.arg.is_empty() {
-                m.push(b": ");
+                m.push(if self.why.is_empty() { b" " } else { b": " });
             }
         }
         m.push(self.arg).push(b" (rot13d -h for help)")
     }
 }
 
-/// `-h` prints this to stdout: the synopsis, with each option's value
-/// named; defaults and meanings are in the man page (a kilobyte of text
-/// here would be a tenth of the program).
-pub const HELP: &[u8] = b"usage: rot13d [-i] [-q | -v] [-r] [-l ADDR] [-p PORT] [-b BACKLOG] [-c MAX]
-              [-C PERHOST] [-t SECS] [-u UID[:GID]]
-       rot13d -h | -V
-see rot13d(8)
+/// `-h` and `--help` print this to stdout: every option, its range and
+/// default; rot13d(8) has the rest.
+pub const HELP: &[u8] = b"usage: rot13d [-iqrv] [-l ADDR] [-p PORT] [-b|-c|-C N] [-t S] [-u UID[:GID]]
+ -l  numeric IPv4/IPv6 address (default ::, or 0.0.0.0 without IPv6)
+ -p  port 0-65535, 0: any (50005)     -b  listen backlog 0-65535 (1024)
+ -c  sessions 1-65535 (256)           -C  per client address 0-65535 (0: any)
+ -t  idle seconds 0-4294967295 (0: no limit)   -u  ids to take after listening
+ -i  one session on stdin/stdout   -r  SO_REUSEPORT   -q  quiet   -v  verbose
+ -h --help   -V --version   (more in rot13d(8))
 ";
 
-/// `-V` prints this to stdout.
+/// `-V` and `--version` print this to stdout.
 pub const VERSION: &[u8] = concat!("rot13d ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
 
 /// Parses the arguments after the program name into `c`, which holds the
@@ -131,6 +174,9 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I, c: &mut Config) -> R
     let mut ended = false;
     while let Some(arg) = args.next() {
         let mut flags = match arg {
+            // The long forms everyone types first.
+            b"--help" if !ended => return Ok(Command::Print(HELP)),
+            b"--version" if !ended => return Ok(Command::Print(VERSION)),
             [b'-', flags @ ..] if !ended && !flags.is_empty() => flags,
             _ => return Err(Usage { why: b"unexpected argument: ", opt: 0, arg }),
         };
@@ -141,6 +187,11 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I, c: &mut Config) -> R
         while let [opt, rest @ ..] = flags {
             let opt = *opt;
             flags = rest;
+            if opt == b'l' && c.given.has(opt) {
+                // One address: the last would win without a word.
+                return Err(Usage { why: b"", opt, arg: b"given twice (one address only)" });
+            }
+            c.given.add(opt);
             match opt {
                 b'i' => c.inetd = true,
                 b'q' => c.log = Log::Quiet,

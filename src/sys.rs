@@ -272,7 +272,7 @@ pub fn say(line: &[u8]) {
     let dropped = STATE.dropped.swap(0, Relaxed);
     if dropped > 0 {
         let mut m = rot13d::msg::Msg::new();
-        m.num(dropped).push(b" log lines dropped: stderr was not taking them");
+        m.num(dropped).push(b" log lines dropped (stderr was full)");
         let _ = rustix::io::write(err, m.line());
     }
     let _ = rustix::io::write(err, line);
