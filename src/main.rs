@@ -69,8 +69,7 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     let listener = if passed > 0 {
         // A socket of ours is what finds and fills a closed stdin, stdout
         // or stderr (see `tcp_server_listen`): one, at once closed again.
-        let mut probe = Config { ip: Ip::v4([0; 4]), ..cfg };
-        drop(tcp_server_socket(&mut probe));
+        drop(tcp_server_socket(&mut Ip::v4([0; 4])));
         sys::own_fd(3)
     } else {
         tcp_server_listen(&mut cfg)
@@ -135,9 +134,9 @@ fn say_failed(call: &[u8], e: Errno) {
     sys::say(Msg::new().push(call).push(b": ").errno(e.raw_os_error()).line());
 }
 
-/// A TCP socket for `cfg.ip`, never on fd 0, 1 or 2.
-fn tcp_server_socket(cfg: &mut Config) -> OwnedFd {
-    let mut family = if cfg.ip.v6 { AddressFamily::INET6 } else { AddressFamily::INET };
+/// A TCP socket for `ip`, never on fd 0, 1 or 2.
+fn tcp_server_socket(ip: &mut Ip) -> OwnedFd {
+    let mut family = if ip.v6 { AddressFamily::INET6 } else { AddressFamily::INET };
     loop {
         match net::socket(family, SocketType::STREAM, None) {
             // The kernel gives the lowest free number: below 3, the launcher
@@ -147,8 +146,8 @@ fn tcp_server_socket(cfg: &mut Config) -> OwnedFd {
             Ok(fd) if fd.as_raw_fd() < 3 => core::mem::forget(fd),
             // A kernel without IPv6 (common on small embedded ones) has only
             // 0.0.0.0 to offer for `::`, the default; the startup line says so.
-            Err(Errno::AFNOSUPPORT) if cfg.ip.bytes == [0; 16] => {
-                cfg.ip = Ip::v4([0; 4]);
+            Err(Errno::AFNOSUPPORT) if ip.bytes == [0; 16] => {
+                *ip = Ip::v4([0; 4]);
                 family = AddressFamily::INET;
             }
             r => return must(r, b"socket"),
@@ -160,7 +159,7 @@ fn tcp_server_socket(cfg: &mut Config) -> OwnedFd {
 /// Unlike the seed it does not ignore SIGPIPE here: that waits for the first
 /// connection (see `serve`), which keeps the start-up trace short.
 fn tcp_server_listen(cfg: &mut Config) -> OwnedFd {
-    let fd = tcp_server_socket(cfg);
+    let fd = tcp_server_socket(&mut cfg.ip);
     // Restart at once on a port whose old connections linger in TIME_WAIT.
     must(sockopt::set_socket_reuseaddr(&fd, true), b"setsockopt");
     if cfg.reuseport {

@@ -177,6 +177,7 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I, c: &mut Config) -> R
             // The long forms everyone types first.
             b"--help" if !ended => return Ok(Command::Print(HELP)),
             b"--version" if !ended => return Ok(Command::Print(VERSION)),
+            [b'-', b'-', _, ..] if !ended => return Err(Usage { why: b"unknown option ", opt: 0, arg }),
             [b'-', flags @ ..] if !ended && !flags.is_empty() => flags,
             _ => return Err(Usage { why: b"unexpected argument: ", opt: 0, arg }),
         };
@@ -265,9 +266,9 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_the_seeds() {
+    fn defaults_are_the_seeds_but_dual_stack() {
         let c = cfg(&[]);
-        assert_eq!((c.ip, c.port(), c.backlog(), c.max(), c.per_host(), c.timeout()), (Ip::v4([0; 4]), 50005, 1024, 256, 0, 0));
+        assert_eq!((c.ip, c.port(), c.backlog(), c.max(), c.per_host(), c.timeout()), (Ip::v6([0; 16]), 50005, 1024, 256, 0, 0));
         assert_eq!((c.inetd, c.log, c.reuseport, c.ids), (false, Log::Normal, false, None));
     }
 
@@ -289,9 +290,41 @@ mod tests {
 
     #[test]
     fn help_and_version() {
-        assert_eq!(p(&["-h"]), Ok(Command::Print(HELP)));
+        for h in ["-h", "--help", "-qh"] {
+            assert_eq!(p(&[h]), Ok(Command::Print(HELP)));
+        }
+        for v in ["-V", "--version"] {
+            assert_eq!(p(&[v]), Ok(Command::Print(VERSION)));
+        }
         assert_eq!(p(&["-p", "1", "-V", "-x"]), Ok(Command::Print(VERSION)));
         assert!(VERSION.starts_with(b"rot13d 0."));
+        // Every option, with its range and default, on lines a terminal holds.
+        let help = std::str::from_utf8(HELP).unwrap();
+        for o in ["-l ", "-p ", "-b", "-c", "-C", "-t ", "-u ", "-r ", "-i ", "-q ", "-v ", "-h --help", "-V --version"] {
+            assert!(help.contains(o), "{o}");
+        }
+        for range in ["0-65535", "1-65535", "0-4294967295", "(50005)", "(1024)", "(256)"] {
+            assert!(help.contains(range), "{range}");
+        }
+        assert!(help.lines().all(|l| l.len() <= 80));
+    }
+
+    #[test]
+    fn options_that_do_not_apply_are_found() {
+        let all = cfg(&["-l", "::1", "-p", "1", "-b", "1", "-r", "-c", "1", "-C", "1", "-v", "-t", "1", "-u", "1"]);
+        assert_eq!(all.misplaced(Mode::Standalone), None);
+        // A session takes -t, -u, -q; a passed listener also the limits and -v.
+        assert_eq!(cfg(&["-i", "-t", "5", "-u", "1", "-q"]).misplaced(Mode::Session), None);
+        assert_eq!(cfg(&["-c", "1", "-C", "1", "-v", "-t", "1", "-u", "1"]).misplaced(Mode::Activated), None);
+        for o in ["-p1", "-l::1", "-b1", "-r", "-c1", "-C1", "-v"] {
+            assert_eq!(cfg(&[o]).misplaced(Mode::Session), Some(o.as_bytes()[1]), "{o}");
+        }
+        for o in ["-p1", "-l::1", "-b1", "-r"] {
+            assert_eq!(cfg(&["-c1", "-v", o]).misplaced(Mode::Activated), Some(o.as_bytes()[1]), "{o}");
+        }
+        // -v then -q is quiet: nothing to refuse.
+        assert_eq!(cfg(&["-v", "-q"]).misplaced(Mode::Session), None);
+        assert_eq!(cfg(&["-q", "-v"]).misplaced(Mode::Session), Some(b'v'));
     }
 
     #[test]
@@ -311,6 +344,10 @@ mod tests {
             (&["-b", ""], "rot13d: bad value for -b (rot13d -h for help)\n"),
             (&["-u", "1:"], "rot13d: bad value for -u: 1: (rot13d -h for help)\n"),
             (&["-u", "4294967295"], "rot13d: bad value for -u: 4294967295 (rot13d -h for help)\n"),
+            (&["-u", "nobody"], "rot13d: bad value for -u: nobody (rot13d -h for help)\n"),
+            (&["-l", "::1", "-l", "127.0.0.1"], "rot13d: -l given twice (one address only) (rot13d -h for help)\n"),
+            (&["-l::1", "-pl", "1"], "rot13d: bad value for -p: l (rot13d -h for help)\n"),
+            (&["--verbose"], "rot13d: unknown option --verbose (rot13d -h for help)\n"),
             (&["foo"], "rot13d: unexpected argument: foo (rot13d -h for help)\n"),
             (&["-"], "rot13d: unexpected argument: - (rot13d -h for help)\n"),
             (&["--", "-p"], "rot13d: unexpected argument: -p (rot13d -h for help)\n"),

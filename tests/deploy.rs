@@ -147,7 +147,7 @@ fn a_connection_as_fd_3_is_served_as_one_session() {
     let (conn, _) = l2.accept().unwrap();
     assert_eq!(
         activated_on(conn.as_raw_fd(), "-c 5"),
-        (Some(2), "rot13d: -c does not apply to a connection on fd 3 (rot13d -h for help)\n".to_string())
+        (Some(2), "rot13d: -c does not apply to -i or LISTEN_FDS sockets (rot13d -h for help)\n".to_string())
     );
 }
 
@@ -195,14 +195,14 @@ fn socket_activation_with_a_unix_socket() {
 #[test]
 fn socket_activation_with_a_datagram_socket_exits_1() {
     let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    assert_eq!(activated_on(udp.as_raw_fd(), "-q"), (Some(1), "rot13d: fd 3 from systemd (LISTEN_FDS): not a listening socket\n".to_string()));
+    assert_eq!(activated_on(udp.as_raw_fd(), "-q"), (Some(1), "rot13d: LISTEN_FDS: fd 3: operation not supported\n".to_string()));
 }
 
 #[test]
 fn socket_activation_with_no_socket_exits_1() {
     let file = std::fs::File::open("/dev/null").unwrap();
     let fd = file.as_raw_fd();
-    assert_eq!(activated_on(fd, "-q"), (Some(1), "rot13d: fd 3 from systemd (LISTEN_FDS): not a socket\n".to_string()));
+    assert_eq!(activated_on(fd, "-q"), (Some(1), "rot13d: LISTEN_FDS: fd 3: not a socket\n".to_string()));
 }
 
 #[test]
@@ -233,7 +233,7 @@ fn two_instances_share_a_port_with_reuseport() {
 fn without_reuseport_the_second_instance_cannot_bind() {
     let a = Server::start(&["-l", "127.0.0.1"]);
     let (code, _, err) = run(&["-l", "127.0.0.1", "-p", &a.port.to_string()]);
-    assert_eq!((code, err), (1, format!("rot13d: bind 127.0.0.1:{}: address already in use\n", a.port)));
+    assert_eq!((code, err.as_str()), (1, "rot13d: bind: address already in use\n"));
 }
 
 #[test]

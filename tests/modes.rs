@@ -1,5 +1,5 @@
 //! Every way of starting rot13d does what it says or refuses clearly:
-//! several passed sockets, odd LISTEN_* values, options that do not apply,
+//! passed sockets, odd LISTEN_* values, options that do not apply,
 //! sessions under -u, non-blocking stdin, -t with a partial line, fds
 //! inherited from the launcher, closed stdio, the dual-stack default, a
 //! stalled log reader, --help and --version.
@@ -44,77 +44,44 @@ fn output(mut cmd: Command) -> (Option<i32>, String) {
 }
 
 #[test]
-fn every_socket_systemd_passes_is_served_with_limits_across_them() {
-    let v4 = TcpListener::bind("127.0.0.1:0").unwrap();
-    let v6 = TcpListener::bind("[::1]:0").unwrap();
-    let s = Server::spawn(with_fds(&[v4.as_raw_fd(), v6.as_raw_fd()], None, "-c 1 -v"));
-    // One startup line per socket (the first was read by spawn).
-    assert_eq!(s.port, v4.local_addr().unwrap().port());
-    assert_eq!(s.line(), format!("rot13d: listening on [::1]:{}", v6.local_addr().unwrap().port()));
-    let (a4, a6) = (v4.local_addr().unwrap(), v6.local_addr().unwrap());
-    drop((v4, v6));
-    let mut c4 = TcpStream::connect(a4).unwrap();
-    c4.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    assert_eq!(ask(&mut c4, b"four\n"), b"sbhe\n");
-    assert!(s.line().contains("from 127.0.0.1:"));
-    // -c 1 counts across both: the IPv6 client waits until c4 is done.
-    let mut c6 = TcpStream::connect(a6).unwrap();
-    c6.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
-    c6.write_all(b"six\n").unwrap();
-    let mut got = [0u8; 4];
-    assert!(c6.read_exact(&mut got).is_err(), "served beyond -c 1");
-    drop(c4);
-    c6.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    c6.read_exact(&mut got).unwrap();
-    assert_eq!(&got, b"fvk\n");
-    // Many connections, alternating: none is lost on either socket.
-    drop(c6);
-    s.wait_no_children();
-    for i in 0..40 {
-        let mut c = TcpStream::connect(if i % 2 == 0 { a4 } else { a6 }).unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        assert_eq!(ask(&mut c, b"ok\n"), b"bx\n", "connection {i}");
-    }
+fn one_socket_from_systemd_is_served_and_more_are_refused() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let s = Server::spawn(with_fds(&[l.as_raw_fd()], None, "-c 1 -v"));
+    assert_eq!(s.port, l.local_addr().unwrap().port());
+    let mut c = s.connect();
+    assert_eq!(ask(&mut c, b"one\n"), b"bar\n");
+    // Two sockets (two ListenStream= lines): refused at once, not a silent
+    // fall-back to the default address where no client would look.
+    let l6 = TcpListener::bind("[::1]:0").unwrap();
+    assert_eq!(output(with_fds(&[l.as_raw_fd(), l6.as_raw_fd()], None, "-q")), (Some(1), "rot13d: bad LISTEN_FDS: 2 (one socket)\n".to_string()));
 }
 
 #[test]
-fn several_addresses_on_the_command_line() {
-    let s = Server::start(&["-l", "127.0.0.1", "-l", "::1"]);
-    let second = s.line();
-    let port6: u16 = second.strip_prefix("rot13d: listening on [::1]:").unwrap().parse().unwrap();
-    let mut c = s.connect();
-    assert_eq!(ask(&mut c, b"v4\n"), b"i4\n");
-    let mut c = TcpStream::connect(("::1", port6)).unwrap();
-    assert_eq!(ask(&mut c, b"v6\n"), b"i6\n");
-    // Children hold only their connection, not either listener.
-    let kids = s.children();
-    assert_eq!(kids.len(), 2);
-    for k in kids {
-        assert_eq!(sockets_of(k).len(), 1);
-    }
+fn one_address_on_the_command_line() {
+    let (code, _, err) = run(&["-l", "127.0.0.1", "-l", "::1"]);
+    assert_eq!((code, err.as_str()), (2, "rot13d: -l given twice (one address only) (rot13d -h for help)\n"));
 }
 
 #[test]
 fn odd_listen_fds_values_are_errors_never_a_silent_fallback() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    for (value, want) in [
-        ("abc", "rot13d: bad LISTEN_FDS: abc (a number of sockets, at most 16)\n"),
-        ("17", "rot13d: bad LISTEN_FDS: 17 (a number of sockets, at most 16)\n"),
-        ("-1", "rot13d: bad LISTEN_FDS: -1 (a number of sockets, at most 16)\n"),
-        ("", "rot13d: bad LISTEN_FDS:  (a number of sockets, at most 16)\n"),
-    ] {
-        assert_eq!(output(with_fds(&[l.as_raw_fd()], Some(value), "-q")), (Some(1), want.to_string()), "{value:?}");
+    for value in ["abc", "17", "-1", "", "2"] {
+        assert_eq!(output(with_fds(&[l.as_raw_fd()], Some(value), "-q")), (Some(1), format!("rot13d: bad LISTEN_FDS: {value} (one socket)\n")), "{value:?}");
     }
-    // Two announced, one passed: fd 4 is no socket of systemd's.
-    assert_eq!(output(with_fds(&[l.as_raw_fd()], Some("2"), "-q")), (Some(1), "rot13d: fd 4 from systemd (LISTEN_FDS): bad file descriptor\n".to_string()));
     // 0: not activated, as sd_listen_fds reads it: it listens itself.
     let s = Server::spawn(with_fds(&[l.as_raw_fd()], Some("0"), "-p 0 -l 127.0.0.1"));
     assert_ne!(s.port, l.local_addr().unwrap().port());
-    // Options about binding do not apply to passed sockets.
+    // A LISTEN_PID that is not ours: not activated either.
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg("LISTEN_PID=1 LISTEN_FDS=1 exec \"$0\" -p 0 -l 127.0.0.1").arg(bin());
+    let s = Server::spawn(cmd);
+    let mut c = s.connect();
+    assert_eq!(ask(&mut c, b"own\n"), b"bja\n");
+    // Options about binding do not apply to a passed socket.
     for (args, opt) in [("-p 0", "-p"), ("-l ::1", "-l"), ("-b 5", "-b"), ("-r", "-r")] {
         assert_eq!(
             output(with_fds(&[l.as_raw_fd()], None, args)),
-            (Some(2), format!("rot13d: {opt} does not apply to sockets from systemd (rot13d -h for help)\n"))
+            (Some(2), format!("rot13d: {opt} does not apply to -i or LISTEN_FDS sockets (rot13d -h for help)\n"))
         );
     }
 }
@@ -126,12 +93,12 @@ fn inetd_mode_refuses_what_does_not_apply() {
         a.extend(args);
         let (code, out, err) = run(&a);
         assert_eq!((code, out.as_str()), (2, ""), "{a:?}");
-        assert_eq!(err, format!("rot13d: {opt} does not apply to -i (rot13d -h for help)\n"));
+        assert_eq!(err, format!("rot13d: {opt} does not apply to -i or LISTEN_FDS sockets (rot13d -h for help)\n"));
     }
     // -t needs a socket: on a pipe there is nothing to time out with.
     let out = Command::new("sh").arg("-c").arg(format!("echo hi | '{}' -i -t 5", bin().display())).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "rot13d: -t needs a socket to time out (stdin is not one) (rot13d -h for help)\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "rot13d: -t needs stdin to be a socket\n");
     assert_eq!(out.stdout, b"");
 }
 
@@ -323,8 +290,8 @@ fn help_and_version_on_stdout() {
     for h in ["-h", "--help"] {
         let (code, out, err) = run(&[h]);
         assert_eq!((code, err.as_str()), (0, ""));
-        assert!(out.starts_with("usage: rot13d [options]"), "{out}");
-        for o in ["-l ADDR", "default 50005", "default 1024", "default 256", "1-65535", "0-4294967295", "-u USER[:GROUP]", "--version"] {
+        assert!(out.starts_with("usage: rot13d [-iqrv]"), "{out}");
+        for o in ["-l ADDR", "(50005)", "(1024)", "(256)", "1-65535", "0-4294967295", "-u UID[:GID]", "--version"] {
             assert!(out.contains(o), "{o} in {out}");
         }
     }
@@ -332,15 +299,7 @@ fn help_and_version_on_stdout() {
         assert_eq!(run(&[v]), (0, format!("rot13d {}\n", env!("CARGO_PKG_VERSION")), String::new()));
     }
     let (code, _, err) = run(&["-l", "localhost"]);
-    assert_eq!((code, err.as_str()), (2, "rot13d: a numeric address (127.0.0.1, ::1; no %scope) is needed for -l: localhost (rot13d -h for help)\n"));
-}
-
-#[test]
-fn unknown_user_names_are_usage_errors() {
-    let (code, _, err) = run(&["-p", "0", "-u", "no-such-user-here"]);
-    assert_eq!((code, err.as_str()), (2, "rot13d: unknown user or group for -u: no-such-user-here (rot13d -h for help)\n"));
-    let (code, _, err) = run(&["-p", "0", "-u", "0:no-such-group-here"]);
-    assert_eq!((code, err.as_str()), (2, "rot13d: unknown user or group for -u: no-such-group-here (rot13d -h for help)\n"));
+    assert_eq!((code, err.as_str()), (2, "rot13d: bad value for -l: localhost (rot13d -h for help)\n"));
 }
 
 #[test]
@@ -357,25 +316,4 @@ fn root_inetd_session_runs_under_the_dropped_ids() {
     assert_eq!(ask(&mut client, b"who\n"), b"jub\n");
     drop(client);
     assert_eq!(child.wait().unwrap().code(), Some(0));
-}
-
-#[test]
-#[ignore = "needs root"]
-fn root_user_and_group_names_from_etc_passwd() {
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
-    let Some(line) = passwd.lines().find(|l| l.starts_with("nobody:")) else {
-        panic!("this machine has no user nobody in /etc/passwd");
-    };
-    let f: Vec<&str> = line.split(':').collect();
-    let s = Server::start(&["-u", "nobody", "-l", "127.0.0.1"]);
-    let mut c = s.connect();
-    assert_eq!(ask(&mut c, b"named\n"), b"anzrq\n");
-    for pid in [s.pid(), s.children()[0]] {
-        assert_eq!(status_field(pid, "Uid").split('\t').next(), Some(f[2]));
-        assert_eq!(status_field(pid, "Gid").split('\t').next(), Some(f[3]));
-    }
-    let group = std::fs::read_to_string("/etc/group").unwrap();
-    let root_group = group.lines().find(|l| l.split(':').nth(2) == Some("0")).unwrap().split(':').next().unwrap().to_string();
-    let s = Server::start(&["-u", &format!("nobody:{root_group}"), "-l", "127.0.0.1"]);
-    assert_eq!(status_field(s.pid(), "Gid").split('\t').next(), Some("0"));
 }

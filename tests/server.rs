@@ -179,8 +179,8 @@ fn usage_errors_exit_2_with_a_hint() {
         (&["-p"], "rot13d: missing value for -p (rot13d -h for help)\n"),
         (&["-p", "70000"], "rot13d: bad value for -p: 70000 (rot13d -h for help)\n"),
         (&["-p", "abc"], "rot13d: bad value for -p: abc (rot13d -h for help)\n"),
-        (&["-l", "1.2.3"], "rot13d: a numeric address (127.0.0.1, ::1; no %scope) is needed for -l: 1.2.3 (rot13d -h for help)\n"),
-        (&["-l", "::g"], "rot13d: a numeric address (127.0.0.1, ::1; no %scope) is needed for -l: ::g (rot13d -h for help)\n"),
+        (&["-l", "1.2.3"], "rot13d: bad value for -l: 1.2.3 (rot13d -h for help)\n"),
+        (&["-l", "::g"], "rot13d: bad value for -l: ::g (rot13d -h for help)\n"),
         (&["-c", "0"], "rot13d: bad value for -c: 0 (rot13d -h for help)\n"),
         (&["extra"], "rot13d: unexpected argument: extra (rot13d -h for help)\n"),
     ];
@@ -194,7 +194,7 @@ fn usage_errors_exit_2_with_a_hint() {
 fn help_and_version_exit_0_on_stdout() {
     let (code, out, err) = run(&["-h"]);
     assert_eq!((code, err.as_str()), (0, ""));
-    assert!(out.starts_with("usage: rot13d [options]"), "{out}");
+    assert!(out.starts_with("usage: rot13d [-iqrv]"), "{out}");
     for opt in ["-l", "-p", "-b", "-c", "-C", "-t", "-u", "-r", "-i", "-q", "-v", "-h", "-V"] {
         assert!(out.split(['[', ']', ' ', '\n']).any(|w| w == opt), "{opt} missing from -h");
     }
@@ -214,14 +214,14 @@ fn port_in_use_exits_1() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     let (code, out, err) = run(&["-l", "127.0.0.1", "-p", &port]);
-    assert_eq!((code, out.as_str(), err), (1, "", format!("rot13d: bind 127.0.0.1:{port}: address already in use\n")));
+    assert_eq!((code, out.as_str(), err.as_str()), (1, "", "rot13d: bind: address already in use\n"));
 }
 
 #[test]
 fn address_not_here_exits_1() {
     // TEST-NET-1 is on no interface of this machine.
     let (code, _, err) = run(&["-l", "192.0.2.1", "-p", "0"]);
-    assert_eq!((code, err.as_str()), (1, "rot13d: bind 192.0.2.1:0: address not available\n"));
+    assert_eq!((code, err.as_str()), (1, "rot13d: bind: address not available\n"));
 }
 
 #[test]
