@@ -66,7 +66,7 @@ fn main() {
     if root.join("bench/target/ref-musl").exists() {
         specs.push(Spec { name: "C ref, musl static".into(), cmd: vec![exe("bench/target/ref-musl"), "{port}".into()], fixed_port: None });
     } else {
-        eprintln!("note: no musl-gcc here (apt-get install musl-tools): the musl row is left out");
+        eprintln!("note: bench/target/ref-musl is not built (make bench builds it where musl-gcc is installed: apt-get install musl-tools): the musl row is left out");
     }
     for r in std::env::var("REF").unwrap_or_default().split(';').filter(|s| !s.is_empty()) {
         let (name, rest) = r.split_once('=').expect("REF=name=cmd:port");
