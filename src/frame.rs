@@ -89,7 +89,7 @@ pub(crate) mod tests {
     }
 
     /// Runs `input` through a `Lines` of `cap` bytes in the given read sizes,
-    /// as `child_run` does, and checks every flush against SPEC §1: a flush is
+    /// as `child_run` does, and checks every flush against the contract: a flush is
     /// either everything up to the last newline received, or a full buffer.
     fn run(input: &[u8], cap: usize, sizes: &mut dyn FnMut() -> usize) -> Vec<u8> {
         // The slack starts as random bytes: none of it may ever go out.

@@ -123,7 +123,7 @@ fn must<T>(r: sys::Result<T>, call: &[u8]) -> T {
     }
 }
 
-/// Reports that `call` failed and ends with status 1 (SPEC §4).
+/// Reports that `call` failed and ends with status 1.
 fn fail(call: &[u8], e: Errno) -> ! {
     say_failed(call, e);
     sys::exit(1)
@@ -324,7 +324,7 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
 }
 
 /// accept() failed. A connection's failure is never the end of the server
-/// (SPEC §2): out of fds, buffers or memory, say so once per run of the
+/// (rot13d(8), DIAGNOSTICS): out of fds, buffers or memory, say so once per run of the
 /// same error and pause so that retrying does not spin; anything else (the
 /// waiting connection went away, a signal came), on to the next at once.
 /// But a listener that cannot accept at all (fd 3 from socket activation
@@ -376,7 +376,7 @@ extern "C" fn sigchld_handler(_: c_int) {
     sys::errno_restore(saved);
 }
 
-/// SIGTERM and SIGINT. The parent ends at once, status 0 (SPEC §2): `_exit`
+/// SIGTERM and SIGINT. The parent ends at once, status 0: `_exit`
 /// here closes the listener and cannot race the accept loop as a flag would.
 /// A child only inherited the handler: there the signal does what it does by
 /// default (SA_RESETHAND reset it, so raising it again ends the child).

@@ -13,7 +13,7 @@ pub struct Msg {
 }
 
 impl Msg {
-    /// A line for stderr, starting with the program name as SPEC §4 asks.
+    /// A line for stderr, starting with the program name.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         let mut m = Self::plain();
@@ -73,7 +73,7 @@ impl Msg {
     }
 }
 
-/// Words for the errno values a user may meet, lower case as in SPEC §4
+/// Words for the errno values a user may meet, lower case
 /// (`bind: address already in use`): each text follows its number with the
 /// top bit set. One string and a scan, where a `match` would cost a table.
 /// The numbers are the generic Linux ones (MIPS, SPARC, Alpha renumber the

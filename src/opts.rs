@@ -1,4 +1,4 @@
-//! The command line of SPEC §3, parsed getopt-style: `-p 80` or `-p80`, flags
+//! The command line (rot13d(8), OPTIONS), parsed getopt-style: `-p 80` or `-p80`, flags
 //! clustered (`-qr`), `--` ends the options; anything else is a usage error.
 
 use crate::addr::{parse_ip, parse_num, Ip};
@@ -139,7 +139,7 @@ pub struct Usage<'a> {
 }
 
 impl Usage<'_> {
-    /// Appends the one-line message, with the hint (SPEC §4: exit status 2), e.g.
+    /// Appends the one-line message, with the hint (the exit status is 2), e.g.
     /// `rot13d: bad value for -p: 70000 (rot13d -h for help)`.
     pub fn msg<'m>(&self, m: &'m mut Msg) -> &'m mut Msg {
         m.push(self.why);

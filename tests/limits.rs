@@ -1,4 +1,4 @@
-//! Limits, faults and privilege (SPEC §2-§4): the server keeps serving under
+//! Limits, faults and privilege: the server keeps serving under
 //! abuse and loses nothing.
 
 mod common;

@@ -1,4 +1,4 @@
-//! The server as a client sees it (SPEC §1, §2, §4), over loopback.
+//! The server as a client sees it (rot13d(8)), over loopback.
 
 mod common;
 use common::*;
@@ -30,7 +30,7 @@ fn long_line_without_newline() {
 
 #[test]
 fn long_line_goes_out_before_its_newline() {
-    // SPEC §1: a full buffer is sent without waiting for the newline.
+    // A full buffer is sent without waiting for the newline.
     let s = Server::start(&[]);
     let mut c = s.connect();
     c.write_all(&vec![b'a'; 200_000]).unwrap();
