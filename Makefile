@@ -185,9 +185,14 @@ bench/target/seed: bench/seed.c
 	@mkdir -p bench/target
 	cc -O2 -w -o $@ $<
 
+# musl-gcc for the musl C reference, and the peers a user would pick
+# instead (tcpserver, socat); each row is left out, with a note, where its
+# tool cannot be had.
+BENCH_PKGS := musl-tools:musl-gcc ucspi-tcp:tcpserver socat:socat
 bench-tools:
-	@if ! command -v musl-gcc >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	  (apt-get install -y -qq musl-tools || (apt-get update -qq && apt-get install -y -qq musl-tools)) >/dev/null 2>&1 || true; fi
+	@if [ "$$(id -u)" = 0 ]; then for pt in $(BENCH_PKGS); do \
+	  command -v $${pt#*:} >/dev/null || (apt-get install -y -qq $${pt%%:*} || (apt-get update -qq && apt-get install -y -qq $${pt%%:*})) >/dev/null 2>&1 || true; \
+	done; fi
 
 bench: release static bench-tools $(BENCH_C)
 	@if command -v musl-gcc >/dev/null; then $(MAKE) -s bench/target/ref-musl; fi
