@@ -77,7 +77,7 @@ SECTIONS {
   .rodata : { *(.rodata .rodata.*) } :text
   .got : { *(.got .got.*) } :text
   . = ALIGN(0x1000);
-  .bss (NOLOAD) : { *(.bss .bss.*) *(COMMON) } :bss
+  .bss (NOLOAD) : { *(.bss.stack) *(.bss .bss.*) *(COMMON) } :bss
   /DISCARD/ : { *(.eh_frame*) *(.comment) *(.note*) }
 }
 ";

@@ -72,6 +72,7 @@ pub unsafe extern "C" fn start(sp: *const usize) -> ! {
         let argv = sp.add(1) as *const *const u8;
         (argv, argv.add(argc + 1))
     };
+    arch::dontfork_stack(sp as usize);
     exit(crate::main(CStrs(argv), CStrs(envp)))
 }
 
