@@ -9,7 +9,7 @@
 #[cfg(all(feature = "nolibc", not(target_arch = "x86_64")))]
 compile_error!("the nolibc build (`make static`) has an entry point and signal code for x86_64 only; build without it (`make`) elsewhere");
 
-#[cfg(all(feature = "nolibc", target_arch = "x86_64"))]
+#[cfg(target_arch = "x86_64")]
 #[path = "arch/x86_64.rs"]
 mod arch;
 mod sys;

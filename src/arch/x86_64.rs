@@ -2,6 +2,8 @@
 //! few system calls rustix leaves to a C library (fork, exit, signals), for
 //! the `nolibc` build. Nothing else in the program uses assembly.
 #![allow(unsafe_code)]
+// The default build takes only the stack of its own from here.
+#![cfg_attr(not(feature = "nolibc"), allow(dead_code))]
 
 use core::arch::{asm, naked_asm};
 use rustix::io::{Errno, Result};
@@ -25,10 +27,11 @@ const STACK_SIZE: usize = 16 * 1024;
 #[unsafe(link_section = ".bss.stack")]
 static mut STACK: Stack = Stack([0; STACK_SIZE]);
 #[repr(align(4096))]
-struct Stack([u8; STACK_SIZE]);
+struct Stack(#[allow(dead_code)] [u8; STACK_SIZE]); // used only through rsp
 
 /// `_start`—Where execve leaves the program: hands the initial stack (the
 /// arguments) to Rust, which runs on [`STACK`].
+#[cfg(feature = "nolibc")]
 #[unsafe(naked)]
 #[unsafe(no_mangle)]
 unsafe extern "C" fn _start() -> ! {
@@ -42,6 +45,29 @@ unsafe extern "C" fn _start() -> ! {
         size = const STACK_SIZE,
         start = sym crate::sys::start,
     )
+}
+
+/// Calls `f(a, b)` on [`STACK`]: the default build's way onto the stack
+/// that `_start` gives the static build. `f` never returns.
+///
+/// # Safety
+/// Nothing on the stack being left may be used again.
+#[cfg(not(feature = "nolibc"))]
+pub unsafe fn run_on_stack(f: extern "C" fn(usize, usize) -> !, a: usize, b: usize) -> ! {
+    // SAFETY: STACK is ours alone and unused so far; by the contract, the
+    // frames left behind are dead.
+    unsafe {
+        asm!(
+            "lea rsp, [rip + {stack} + {size}]", // our own stack's end (16-byte aligned, as a call needs)
+            "call {f}",                           // into `f`, which never returns
+            stack = sym STACK,
+            size = const STACK_SIZE,
+            f = in(reg) f,
+            in("rdi") a,
+            in("rsi") b,
+            options(noreturn),
+        )
+    }
 }
 
 /// `madvise(around sp, MADV_DONTFORK)`—Keeps the kernel's initial stack (the
@@ -169,6 +195,7 @@ pub fn sigsuspend(mask: u64) {
 // themselves. String instructions: small, and fast on current x86_64.
 
 /// `memcpy(dst, src, n)`—Copies `n` bytes; the areas do not overlap.
+#[cfg(feature = "nolibc")]
 #[unsafe(naked)]
 #[unsafe(no_mangle)]
 unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
@@ -181,6 +208,7 @@ unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
 }
 
 /// `memmove(dst, src, n)`—Copies `n` bytes; the areas may overlap.
+#[cfg(feature = "nolibc")]
 #[unsafe(naked)]
 #[unsafe(no_mangle)]
 unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
@@ -204,6 +232,7 @@ unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 
 }
 
 /// `memset(dst, c, n)`—Fills `n` bytes with `c`.
+#[cfg(feature = "nolibc")]
 #[unsafe(naked)]
 #[unsafe(no_mangle)]
 unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
@@ -218,6 +247,7 @@ unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
 }
 
 /// `bcmp(a, b, n)`—Zero when the `n` bytes at `a` and `b` are equal.
+#[cfg(feature = "nolibc")]
 #[unsafe(naked)]
 #[unsafe(no_mangle)]
 unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
@@ -231,6 +261,7 @@ unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 }
 
 /// `strlen(s)`—The length of the NUL-terminated string at `s`.
+#[cfg(feature = "nolibc")]
 #[unsafe(naked)]
 #[unsafe(no_mangle)]
 unsafe extern "C" fn strlen(s: *const u8) -> usize {
