@@ -86,8 +86,10 @@ lint-units:
 	    && echo "unit files: 4 passed, 0 failed"; s=$$?; rm -rf $$d; exit $$s; \
 	else echo "unit files: 0 passed, 0 failed, 4 skipped (systemd-analyze not installed)"; fi
 
-# `systemd-analyze security` of both services: exposure at most 1.0 (SAFE).
-security-units:
+# `systemd-analyze security` of both services: exposure at most 1.0 (SAFE);
+# then every call either build makes as the units run it is in their
+# SystemCallFilter (tools/syscalls-in-filter.py, under strace -f).
+security-units: release static
 	@if command -v systemd-analyze >/dev/null && systemd-analyze security --help 2>/dev/null | grep -q -- --offline; then \
 	  d=$$(mktemp -d); pass=0; fail=0; \
 	  for u in $(UNITS); do sed "s|/usr/local/bin/rot13d|$(CURDIR)/$(RELEASE)|" contrib/$$u > $$d/$$u; done; \
@@ -98,6 +100,10 @@ security-units:
 	    else fail=$$((fail+1)); echo "security: $$u exposure '$$e', above 1.0"; fi; \
 	  done; rm -rf $$d; echo "unit security: $$pass passed, $$fail failed"; [ $$fail = 0 ]; \
 	else echo "unit security: 0 passed, 0 failed, 2 skipped (no systemd-analyze security --offline)"; fi
+	@if command -v systemd-analyze >/dev/null && command -v strace >/dev/null; then \
+	  for b in $(RELEASE) $(STATIC); do out=$$(python3 tools/syscalls-in-filter.py $$b 2>&1); r=$$?; \
+	    echo "$$out" | tail -2 | sed "s|^|$$b: |"; [ $$r = 0 ] || exit 1; done; \
+	else echo "syscall filter: 0 passed, 0 failed, 2 skipped (needs systemd-analyze and strace)"; fi
 
 # The FROM scratch image (contrib/Containerfile), where podman is installed:
 # built, run, and talked to over a published port.
