@@ -68,8 +68,8 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     sys::sigaction(sys::SIGINT, term_handler as sys::Handler as usize, sys::ONCE);
     let listener = if passed > 0 {
         // A socket of ours is what finds and fills a closed stdin, stdout
-        // or stderr (see `tcp_server_listen`): one, at once closed again.
-        drop(tcp_server_socket(&mut Ip::v4([0; 4])));
+        // or stderr (see `tcp_server_socket`): one, at once closed again.
+        drop(tcp_server_socket(&mut cfg.ip));
         sys::own_fd(3)
     } else {
         tcp_server_listen(&mut cfg)
