@@ -60,8 +60,8 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     }
     if mode == Mode::Session {
         // -i's stdin and stdout, or systemd's fd 3 (Accept=yes).
-        let conn = if cfg.inetd { 0 } else { 3 };
-        session(sys::stdio(conn), sys::stdio(conn | cfg.inetd as c_int), &cfg);
+        let (input, out) = if cfg.inetd { (0, 1) } else { (3, 3) };
+        session(sys::stdio(input), sys::stdio(out), &cfg);
     }
     // SIGTERM/SIGINT can come at any time, so they are caught first.
     sys::sigaction(sys::SIGTERM, term_handler as sys::Handler as usize, sys::ONCE);
@@ -324,7 +324,7 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
 }
 
 /// accept() failed. A connection's failure is never the end of the server
-/// (rot13d(8), DIAGNOSTICS): out of fds, buffers or memory, say so once per run of the
+/// (rot13d(8), EXIT STATUS): out of fds, buffers or memory, say so once per run of the
 /// same error and pause so that retrying does not spin; anything else (the
 /// waiting connection went away, a signal came), on to the next at once.
 /// But a listener that cannot accept at all (fd 3 from socket activation

@@ -260,8 +260,9 @@ pub fn raise(sig: c_int) {
     }
 }
 
-/// Standard input, output and error: open for the whole life of the process
-/// by convention; if one is closed, calls on it fail with EBADF, handled there.
+/// Standard input, output and error, and the sockets systemd passes from
+/// fd 3 on: open for the whole life of the process by convention; if one
+/// is closed, calls on it fail with EBADF, handled there.
 /// Always inlined: `fd` is a constant, so rustix's check that it is not -1
 /// folds away.
 #[inline(always)]
