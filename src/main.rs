@@ -219,12 +219,14 @@ fn activated(env: sys::CStrs) -> c_int {
 /// would; anything else ends the server (status 1).
 fn passed_mode() -> Mode {
     let fd = sys::stdio(3);
-    match sockopt::socket_acceptconn(fd) {
-        Ok(true) => Mode::Activated,
-        Ok(false) if sockopt::socket_type(fd) == Ok(SocketType::STREAM) => Mode::Session,
-        Ok(false) => fail(b"LISTEN_FDS: fd 3", Errno::OPNOTSUPP),
-        Err(e) => fail(b"LISTEN_FDS: fd 3", e),
-    }
+    let e = match sockopt::socket_acceptconn(fd) {
+        Ok(true) => return Mode::Activated,
+        Ok(false) if sockopt::socket_type(fd) == Ok(SocketType::STREAM) => return Mode::Session,
+        // Neither accepts nor is a stream: what accept would say.
+        Ok(false) => Errno::OPNOTSUPP,
+        Err(e) => e,
+    };
+    fail(b"LISTEN_FDS: fd 3", e)
 }
 
 /// `-u UID:GID`: supplementary groups, then group, then user, then proof that

@@ -27,7 +27,7 @@ pub struct Config {
     /// The numeric options, in the order of [`NUMERIC`]; read them with the
     /// accessors below.
     pub num: [u32; 5],
-    /// Which options were given, for [`Config::check`].
+    /// Which options were given, for [`Config::misplaced`].
     pub given: Given,
 }
 

@@ -372,11 +372,12 @@ pub fn set_blocking(fd: BorrowedFd<'_>) {
     let _ = rustix::io::ioctl_fionbio(fd, false);
 }
 
-/// `close(fd)`—Closes an fd held by number.
-pub fn close(fd: c_int) {
+/// `close(fd)`—For [`close_from`]'s fall-back: an fd from start-up that
+/// nothing in this process owns.
+fn close(fd: c_int) {
     use rustix::fd::FromRawFd;
-    // SAFETY: the fds passed here are held as plain numbers, not owned by
-    // any `OwnedFd`, and not used after this; EBADF for one that was not
+    // SAFETY: at start-up no `OwnedFd` holds an fd from `first` on, and
+    // nothing uses these numbers after this; EBADF for one that was not
     // open is ignored.
     drop(unsafe { OwnedFd::from_raw_fd(fd) });
 }

@@ -362,16 +362,7 @@ fn meminfo() -> std::collections::HashMap<String, f64> {
 fn machine(s: &Running, n: usize) -> Machine {
     let parts = ["Slab", "KernelStack", "PageTables", "AnonPages"];
     let before = meminfo();
-    let mut held = Vec::with_capacity(n);
-    for i in 0..n {
-        let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap_or_else(|e| panic!("session {i}: {e}"));
-        c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        c.write_all(b"held\n").unwrap();
-        let mut b = [0u8; 5];
-        c.read_exact(&mut b).unwrap_or_else(|e| panic!("session {i}: {e}"));
-        assert_eq!(&b, b"uryq\n");
-        held.push(c);
-    }
+    let mut held = hold(s.port, n);
     std::thread::sleep(Duration::from_millis(300));
     let after = meminfo();
     for (i, c) in held.iter_mut().enumerate() {
@@ -390,6 +381,22 @@ fn machine(s: &Running, n: usize) -> Machine {
         std::thread::sleep(Duration::from_millis(20));
     }
     Machine { total: slab + kernel_stack + page_tables + anon, slab, kernel_stack, page_tables, anon }
+}
+
+/// Opens `n` sessions to `port` and keeps them open, each after it has
+/// answered a line exactly.
+fn hold(port: u16, n: usize) -> Vec<TcpStream> {
+    (0..n)
+        .map(|i| {
+            let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|e| panic!("session {i}: {e}"));
+            c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            c.write_all(b"held\n").unwrap();
+            let mut b = [0u8; 5];
+            c.read_exact(&mut b).unwrap_or_else(|e| panic!("session {i}: {e}"));
+            assert_eq!(&b, b"uryq\n", "session {i}");
+            c
+        })
+        .collect()
 }
 
 /// How many processes are in process group `pgid`.
@@ -457,14 +464,7 @@ fn rate(port: u16, conc: usize, time: Duration) -> f64 {
 
 /// KiB per held connection: each child's private pages and page tables.
 fn memory(s: &Running, n: usize) -> f64 {
-    let mut held = Vec::new();
-    for _ in 0..n {
-        let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-        c.write_all(b"held\n").unwrap();
-        let mut b = [0u8; 5];
-        c.read_exact(&mut b).unwrap();
-        held.push(c);
-    }
+    let held = hold(s.port, n);
     let pid = s.child.id();
     let kids: Vec<u32> = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
         .unwrap_or_default()

@@ -1,6 +1,8 @@
 //! x86_64 Linux without libc: the entry point, the signal restorer, and the
 //! few system calls rustix leaves to a C library (fork, exit, signals), for
-//! the `nolibc` build. Nothing else in the program uses assembly.
+//! the `nolibc` build; and for both builds, the stack of its own that keeps
+//! the kernel's stack out of children. Nothing else in the program uses
+//! assembly.
 #![allow(unsafe_code)]
 // The default build takes only the stack of its own from here.
 #![cfg_attr(not(feature = "nolibc"), allow(dead_code))]
