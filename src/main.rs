@@ -56,7 +56,7 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     sys::close_from(3 + passed);
     let mode = if cfg.inetd { Mode::Session } else if passed == 0 { Mode::Standalone } else { passed_mode() };
     if let Some(opt) = cfg.misplaced(mode) {
-        usage_error(opts::Usage { why: b"", opt, arg: b"does not apply to -i or LISTEN_FDS sockets" });
+        usage_error(opts::Usage { why: b"", opt, arg: b" does not apply to -i or LISTEN_FDS sockets" });
     }
     if mode == Mode::Session {
         // -i's stdin and stdout, or systemd's fd 3 (Accept=yes).
@@ -109,7 +109,7 @@ fn session(input: BorrowedFd<'_>, out: BorrowedFd<'_>, cfg: &Config) -> ! {
     sys::set_blocking(input);
     sys::set_blocking(out);
     sys::ignore_sigpipe();
-    child_run(input, out, cfg.timeout())
+    child_run(input, out, cfg.timeout)
 }
 
 /// The result of `call`, or its failure reported and the end (status 1).
@@ -171,12 +171,12 @@ fn tcp_server_listen(cfg: &mut Config) -> OwnedFd {
             // `::` takes IPv4 too, whatever net.ipv6.bindv6only says.
             must(sockopt::set_ipv6_v6only(&fd, false), b"setsockopt");
         }
-        net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port(), 0, 0))
+        net::bind(&fd, &net::SocketAddrV6::new(a.into(), cfg.port as u16, 0, 0))
     } else {
-        net::bind(&fd, &net::SocketAddrV4::new([a[12], a[13], a[14], a[15]].into(), cfg.port()))
+        net::bind(&fd, &net::SocketAddrV4::new([a[12], a[13], a[14], a[15]].into(), cfg.port as u16))
     };
     must(bound, b"bind");
-    must(net::listen(&fd, cfg.backlog() as i32), b"listen");
+    must(net::listen(&fd, cfg.backlog as i32), b"listen");
     fd
 }
 
@@ -194,10 +194,11 @@ fn activated(env: sys::CStrs) -> c_int {
         if word(0) != u32::from_ne_bytes(*b"LIST") || word(3) != u32::from_ne_bytes(*b"TEN_") {
             continue;
         }
-        match word(7).to_ne_bytes() {
-            [b'P', b'I', b'D', b'='] => pid = Some(v),
-            [b'F', b'D', b'S', b'='] => fds = Some(v),
-            _ => {}
+        let last = word(7);
+        if last == u32::from_ne_bytes(*b"PID=") {
+            pid = Some(v);
+        } else if last == u32::from_ne_bytes(*b"FDS=") {
+            fds = Some(v);
         }
     }
     let (Some(pid), Some(fds)) = (pid, fds) else { return 0 };
@@ -258,7 +259,7 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
     let mut failing = None;
     loop {
         if let Some(open) = &open {
-            while STATE.children.load(Relaxed) >= cfg.max() {
+            while STATE.children.load(Relaxed) >= cfg.max {
                 sys::suspend(open);
             }
             sys::unblock_children();
@@ -292,7 +293,7 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
         // Logged as a person reads it: IPv4 even when it came in over `::`.
         let peer = Ip { v6: ip.v6 && ip.ipv4().is_none(), ..ip };
         let key = ip.key();
-        if cfg.per_host() > 0 && HOSTS.count(key) >= cfg.per_host() as usize {
+        if cfg.per_host > 0 && HOSTS.count(key) >= cfg.per_host as usize {
             if verbose {
                 sys::say(Msg::new().push(b"refused ").ip(peer).push(b": per-host limit").line());
             }
@@ -304,16 +305,16 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
             Ok(Fork::Child) => {
                 STATE.in_child.store(true, Relaxed);
                 drop(listener);
-                child_run(conn.as_fd(), conn.as_fd(), cfg.timeout());
+                child_run(conn.as_fd(), conn.as_fd(), cfg.timeout);
             }
             Ok(Fork::Parent(pid)) => {
-                if cfg.per_host() > 0 {
+                if cfg.per_host > 0 {
                     HOSTS.insert(pid, key);
                 }
                 if verbose {
                     let mut m = Msg::new();
                     m.push(b"pid ").num(pid as u32).push(b" from ").sockaddr(peer, port);
-                    sys::say(m.push(b" (").num(n).push(b"/").num(cfg.max()).push(b")").line());
+                    sys::say(m.push(b" (").num(n).push(b"/").num(cfg.max).push(b")").line());
                 }
             }
             Err(e) => {

@@ -18,15 +18,22 @@ pub enum Log {
 /// Everything the server is asked to do.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Config {
+    /// `-p`: the TCP port, 0-65535 (0: the kernel chooses).
+    pub port: u32,
+    /// `-b`: the listen backlog, 0-65535.
+    pub backlog: u32,
+    /// `-c`: the most sessions at once, 1-65535.
+    pub max: u32,
+    /// `-C`: the most sessions at once from one address, 0-65535 (0: no limit).
+    pub per_host: u32,
+    /// `-t`: the idle timeout in seconds (0: none).
+    pub timeout: u32,
     pub inetd: bool,
     pub log: Log,
     pub reuseport: bool,
     pub ip: Ip,
     /// `-u UID[:GID]`.
     pub ids: Option<(u32, u32)>,
-    /// The numeric options, in the order of [`NUMERIC`]; read them with the
-    /// accessors below.
-    pub num: [u32; 5],
     /// Which options were given, for [`Config::misplaced`].
     pub given: Given,
 }
@@ -36,14 +43,32 @@ pub struct Config {
 pub struct Given(u64);
 
 impl Given {
-    fn bit(opt: u8) -> u64 {
+    /// Bit `opt - 'A'` stands for letter `opt` (any from `A` to `z`).
+    const fn bit(opt: u8) -> u64 {
         1u64.wrapping_shl(opt.wrapping_sub(b'A') as u32)
+    }
+    /// The set of `letters`.
+    const fn of(letters: &[u8]) -> Given {
+        let (mut set, mut i) = (0, 0);
+        while i < letters.len() {
+            set |= Self::bit(letters[i]);
+            i += 1;
+        }
+        Given(set)
     }
     pub fn add(&mut self, opt: u8) {
         self.0 |= Self::bit(opt);
     }
+    pub fn remove(&mut self, opt: u8) {
+        self.0 &= !Self::bit(opt);
+    }
     pub fn has(&self, opt: u8) -> bool {
         self.0 & Self::bit(opt) != 0
+    }
+    /// The first letter (in ASCII order) of `set` that is in this one.
+    fn first_of(&self, set: Given) -> Option<u8> {
+        let both = self.0 & set.0;
+        (both != 0).then(|| b'A' + both.trailing_zeros() as u8)
     }
 }
 
@@ -58,16 +83,6 @@ pub enum Mode {
     Activated,
 }
 
-/// The numeric options: letter, least and greatest value, default. One
-/// table and one parse, where an arm per option would each cost code.
-pub const NUMERIC: [(u8, u8, u32, u16); 5] = [
-    (b'p', 0, 65535, 50005),
-    (b'b', 0, 65535, 1024),
-    (b'c', 1, 65535, 256),
-    (b'C', 0, 65535, 0),
-    (b't', 0, u32::MAX, 0),
-];
-
 impl Config {
     /// The first option given that means nothing in `mode`, which would
     /// otherwise be ignored without a word: with one session (`-i`, or a
@@ -75,35 +90,16 @@ impl Config {
     /// connection to limit or log; a socket passed by systemd is already
     /// bound and listening.
     pub fn misplaced(&self, mode: Mode) -> Option<u8> {
-        let refused: &[u8] = match mode {
-            Mode::Standalone => b"",
-            Mode::Session => b"lpbrcCv",
-            Mode::Activated => b"lpbr",
+        const NO_LISTENER: Given = Given::of(b"lpbr");
+        const ONE_SESSION: Given = Given::of(b"lpbrcCv");
+        let refused = match mode {
+            Mode::Standalone => Given(0),
+            Mode::Session => ONE_SESSION,
+            Mode::Activated => NO_LISTENER,
         };
-        // -v counts only if no -q came after it.
-        refused.iter().copied().find(|&opt| self.given.has(opt) && (opt != b'v' || self.log == Log::Verbose))
+        self.given.first_of(refused)
     }
 
-    /// `-p`: the TCP port (0: the kernel chooses).
-    pub fn port(&self) -> u16 {
-        self.num[0] as u16
-    }
-    /// `-b`: the listen backlog.
-    pub fn backlog(&self) -> u32 {
-        self.num[1]
-    }
-    /// `-c`: the most connections served at once.
-    pub fn max(&self) -> u32 {
-        self.num[2]
-    }
-    /// `-C`: the most connections at once from one address (0: no limit).
-    pub fn per_host(&self) -> u32 {
-        self.num[3]
-    }
-    /// `-t`: the idle timeout in seconds (0: none).
-    pub fn timeout(&self) -> u32 {
-        self.num[4]
-    }
 }
 
 impl Default for Config {
@@ -114,7 +110,11 @@ impl Default for Config {
             reuseport: false,
             ip: Ip::v6([0; 16]),
             ids: None,
-            num: [NUMERIC[0].3 as u32, NUMERIC[1].3 as u32, NUMERIC[2].3 as u32, NUMERIC[3].3 as u32, NUMERIC[4].3 as u32],
+            port: 50005,
+            backlog: 1024,
+            max: 256,
+            per_host: 0,
+            timeout: 0,
             given: Given(0),
         }
     }
@@ -145,8 +145,10 @@ impl Usage<'_> {
         m.push(self.why);
         if self.opt != 0 {
             m.push(&[b'-', self.opt]);
-            if !self.arg.is_empty() {
-                m.push(if self.why.is_empty() { b" " } else { b": " });
+            // `bad value for -p: 70000`; with no `why`, the words that
+            // follow start with their own space (`-l given twice`).
+            if !self.arg.is_empty() && !self.why.is_empty() {
+                m.push(b": ");
             }
         }
         m.push(self.arg).push(b" (rot13d -h for help)")
@@ -157,9 +159,9 @@ impl Usage<'_> {
 /// default; rot13d(8) has the rest.
 pub const HELP: &[u8] = b"usage: rot13d [-iqrv] [-l ADDR] [-p PORT] [-b|-c|-C N] [-t S] [-u UID[:GID]]
  -l  numeric IPv4/IPv6 address (default ::, or 0.0.0.0 without IPv6)
- -p  port 0-65535, 0: any (50005)     -b  listen backlog 0-65535 (1024)
- -c  sessions 1-65535 (256)           -C  per client address 0-65535 (0: any)
- -t  idle seconds 0-4294967295 (0: no limit)   -u  ids to take after listening
+ -p  port 0-65535, 0: any (50005)   -b  listen backlog 0-65535 (1024)
+ -c  sessions 1-65535 (256)   -C  per client address 0-65535 (0: any)
+ -t  idle seconds 0-4294967295 (0: none)   -u  ids to take after listening
  -i  one session on stdin/stdout   -r  SO_REUSEPORT   -q  quiet   -v  verbose
  -h --help   -V --version   (more in rot13d(8))
 ";
@@ -174,28 +176,38 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I, c: &mut Config) -> R
     let mut ended = false;
     while let Some(arg) = args.next() {
         let mut flags = match arg {
-            // The long forms everyone types first.
-            b"--help" if !ended => return Ok(Command::Print(HELP)),
-            b"--version" if !ended => return Ok(Command::Print(VERSION)),
-            [b'-', b'-', _, ..] if !ended => return Err(Usage { why: b"unknown option ", opt: 0, arg }),
             [b'-', flags @ ..] if !ended && !flags.is_empty() => flags,
             _ => return Err(Usage { why: b"unexpected argument: ", opt: 0, arg }),
         };
-        if flags == b"-" {
-            ended = true;
-            continue;
+        if let [b'-', long @ ..] = flags {
+            // `--` ends the options; the long forms are the two everyone
+            // types first, which may be cut short as getopt_long allows
+            // (`--he`, `--vers`).
+            return match long {
+                [] => {
+                    ended = true;
+                    continue;
+                }
+                _ if b"help".starts_with(long) => Ok(Command::Print(HELP)),
+                _ if b"version".starts_with(long) => Ok(Command::Print(VERSION)),
+                _ => Err(Usage { why: b"unknown option ", opt: 0, arg }),
+            };
         }
         while let [opt, rest @ ..] = flags {
             let opt = *opt;
             flags = rest;
             if opt == b'l' && c.given.has(opt) {
                 // One address: the last would win without a word.
-                return Err(Usage { why: b"", opt, arg: b"given twice (one address only)" });
+                return Err(Usage { why: b"", opt, arg: b" given twice" });
             }
             c.given.add(opt);
             match opt {
                 b'i' => c.inetd = true,
-                b'q' => c.log = Log::Quiet,
+                b'q' => {
+                    // -v then -q is quiet: no -v left to refuse.
+                    c.log = Log::Quiet;
+                    c.given.remove(b'v');
+                }
                 b'v' => c.log = Log::Verbose,
                 b'r' => c.reuseport = true,
                 b'h' => return Ok(Command::Print(HELP)),
@@ -225,16 +237,16 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I, c: &mut Config) -> R
 /// registers, which costs 80 bytes of moves.)
 #[inline(never)]
 fn set(c: &mut Config, opt: u8, val: &[u8]) -> bool {
-    for (&(o, least, most, _), slot) in NUMERIC.iter().zip(&mut c.num) {
-        if o == opt {
-            return parse_num(val, most).filter(|&n| n >= least as u32).map(|n| *slot = n).is_some();
-        }
-    }
-    if opt == b'l' {
-        parse_ip(val).map(|ip| c.ip = ip).is_some()
-    } else {
-        parse_ids(val).map(|ids| c.ids = Some(ids)).is_some()
-    }
+    let (slot, least, most) = match opt {
+        b'p' => (&mut c.port, 0, 65535),
+        b'b' => (&mut c.backlog, 0, 65535),
+        b'c' => (&mut c.max, 1, 65535),
+        b'C' => (&mut c.per_host, 0, 65535),
+        b't' => (&mut c.timeout, 0, u32::MAX),
+        b'l' => return parse_ip(val).map(|ip| c.ip = ip).is_some(),
+        _ => return parse_ids(val).map(|ids| c.ids = Some(ids)).is_some(),
+    };
+    parse_num(val, most).filter(|&n| n >= least).map(|n| *slot = n).is_some()
 }
 
 /// Parses `UID[:GID]`; the GID defaults to the UID. `-1` (4294967295) means
@@ -268,7 +280,7 @@ mod tests {
     #[test]
     fn defaults_are_the_seeds_but_dual_stack() {
         let c = cfg(&[]);
-        assert_eq!((c.ip, c.port(), c.backlog(), c.max(), c.per_host(), c.timeout()), (Ip::v6([0; 16]), 50005, 1024, 256, 0, 0));
+        assert_eq!((c.ip, c.port, c.backlog, c.max, c.per_host, c.timeout), (Ip::v6([0; 16]), 50005, 1024, 256, 0, 0));
         assert_eq!((c.inetd, c.log, c.reuseport, c.ids), (false, Log::Normal, false, None));
     }
 
@@ -278,14 +290,14 @@ mod tests {
         let b = cfg(&["-l::1", "-p0", "-b5", "-c3", "-C2", "-t9", "-u65534:100", "-riv"]);
         assert_eq!(a, b);
         assert_eq!(a.ip, Ip::v6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]));
-        assert_eq!((a.port(), a.backlog(), a.max(), a.per_host(), a.timeout()), (0, 5, 3, 2, 9));
+        assert_eq!((a.port, a.backlog, a.max, a.per_host, a.timeout), (0, 5, 3, 2, 9));
         assert_eq!((a.ids, a.reuseport, a.inetd, a.log), (Some((65534, 100)), true, true, Log::Verbose));
         assert_eq!(cfg(&["-u", "7"]).ids, Some((7, 7)));
         assert_eq!(cfg(&["-v", "-q"]).log, Log::Quiet);
-        assert_eq!(cfg(&["-qp", "80"]).port(), 80);
-        assert_eq!(cfg(&["-t", "4294967295"]).timeout(), u32::MAX);
-        assert_eq!(cfg(&["-c", "65535"]).max(), 65535);
-        assert_eq!(cfg(&["--"]).port(), 50005);
+        assert_eq!(cfg(&["-qp", "80"]).port, 80);
+        assert_eq!(cfg(&["-t", "4294967295"]).timeout, u32::MAX);
+        assert_eq!(cfg(&["-c", "65535"]).max, 65535);
+        assert_eq!(cfg(&["--"]).port, 50005);
     }
 
     #[test]
@@ -293,7 +305,10 @@ mod tests {
         for h in ["-h", "--help", "-qh"] {
             assert_eq!(p(&[h]), Ok(Command::Print(HELP)));
         }
-        for v in ["-V", "--version"] {
+        for h in ["--he", "--h"] {
+            assert_eq!(p(&[h]), Ok(Command::Print(HELP)));
+        }
+        for v in ["-V", "--version", "--vers", "--v"] {
             assert_eq!(p(&[v]), Ok(Command::Print(VERSION)));
         }
         assert_eq!(p(&["-p", "1", "-V", "-x"]), Ok(Command::Print(VERSION)));
@@ -345,7 +360,7 @@ mod tests {
             (&["-u", "1:"], "rot13d: bad value for -u: 1: (rot13d -h for help)\n"),
             (&["-u", "4294967295"], "rot13d: bad value for -u: 4294967295 (rot13d -h for help)\n"),
             (&["-u", "nobody"], "rot13d: bad value for -u: nobody (rot13d -h for help)\n"),
-            (&["-l", "::1", "-l", "127.0.0.1"], "rot13d: -l given twice (one address only) (rot13d -h for help)\n"),
+            (&["-l", "::1", "-l", "127.0.0.1"], "rot13d: -l given twice (rot13d -h for help)\n"),
             (&["-l::1", "-pl", "1"], "rot13d: bad value for -p: l (rot13d -h for help)\n"),
             (&["--verbose"], "rot13d: unknown option --verbose (rot13d -h for help)\n"),
             (&["foo"], "rot13d: unexpected argument: foo (rot13d -h for help)\n"),
