@@ -10,3 +10,4 @@ pub mod hosts;
 pub mod msg;
 pub mod opts;
 pub mod rot13;
+pub mod sandbox;

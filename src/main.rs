@@ -34,7 +34,7 @@ use sys::STATE;
 static HOSTS: Hosts<65535> = Hosts::new();
 
 /// The seed's `main`: parse the command line, listen, serve.
-fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
+fn main(mut args: sys::CStrs, env: sys::CStrs, line: sys::LineBuffer) -> c_int {
     args.next(); // the program's name
     let mut cfg = Config::default();
     match opts::parse(args, &mut cfg) {
@@ -61,7 +61,7 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
     if mode == Mode::Session {
         // -i's stdin and stdout, or systemd's fd 3 (Accept=yes).
         let (input, out) = if cfg.inetd { (0, 1) } else { (3, 3) };
-        session(sys::stdio(input), sys::stdio(out), &cfg);
+        session(sys::stdio(input), sys::stdio(out), &cfg, line);
     }
     // SIGTERM/SIGINT can come at any time, so they are caught first.
     sys::sigaction(sys::SIGTERM, term_handler as sys::Handler as usize, sys::ONCE);
@@ -88,7 +88,22 @@ fn main(mut args: sys::CStrs, env: sys::CStrs) -> c_int {
         };
         sys::say(m.line());
     }
-    serve(listener, &cfg)
+    confine_parent();
+    serve(listener, &cfg, line)
+}
+
+/// From here on the parent can only do what its accept loop needs
+/// (rot13d(8), CONFINEMENT). Where the kernel has no seccomp, the server
+/// still serves, but never without saying so: even under -q.
+fn confine_parent() {
+    if let Err(e) = sys::confine_parent() {
+        unconfined(e);
+    }
+}
+
+/// Says that sessions run unconfined, and why.
+fn unconfined(e: Errno) {
+    say_failed(b"seccomp (sessions unconfined)", e);
 }
 
 /// Reports a usage error and ends with status 2.
@@ -100,7 +115,7 @@ fn usage_error(usage: opts::Usage<'_>) -> ! {
 /// One session on a connection we were given (`-i`, or systemd
 /// `Accept=yes`): under the dropped ids from before its first byte, on
 /// blocking fds, and then the end of the process.
-fn session(input: BorrowedFd<'_>, out: BorrowedFd<'_>, cfg: &Config) -> ! {
+fn session(input: BorrowedFd<'_>, out: BorrowedFd<'_>, cfg: &Config, line: sys::LineBuffer) -> ! {
     if let Some(ids) = cfg.ids {
         drop_privileges(ids);
     }
@@ -109,7 +124,10 @@ fn session(input: BorrowedFd<'_>, out: BorrowedFd<'_>, cfg: &Config) -> ! {
     sys::set_blocking(input);
     sys::set_blocking(out);
     sys::ignore_sigpipe();
-    child_run(input, out, cfg.timeout)
+    if let Err(e) = settle(input, out, cfg.timeout) {
+        unconfined(e);
+    }
+    child_run(input, out, line)
 }
 
 /// The result of `call`, or its failure reported and the end (status 1).
@@ -251,7 +269,7 @@ fn drop_privileges((uid, gid): (u32, u32)) {
 /// the check of the limit cannot miss a child's end (sigsuspend lets SIGCHLD
 /// through atomically as it sleeps), and a child's end is never handled
 /// before its start was recorded and logged.
-fn serve(listener: OwnedFd, cfg: &Config) -> ! {
+fn serve(listener: OwnedFd, cfg: &Config, line: sys::LineBuffer) -> ! {
     let verbose = cfg.log == Log::Verbose;
     STATE.verbose.store(verbose, Relaxed);
     // The mask to wait in; none until the reaper is set up.
@@ -303,9 +321,14 @@ fn serve(listener: OwnedFd, cfg: &Config) -> ! {
         let n = STATE.children.fetch_add(1, Relaxed) + 1;
         match sys::fork() {
             Ok(Fork::Child) => {
-                STATE.in_child.store(true, Relaxed);
                 drop(listener);
-                child_run(conn.as_fd(), conn.as_fd(), cfg.timeout);
+                // A session ends on SIGTERM and SIGINT as any program does,
+                // by the signal; the parent's handlers would exit 0.
+                sys::sigaction(sys::SIGTERM, sys::DEFAULT, 0);
+                sys::sigaction(sys::SIGINT, sys::DEFAULT, 0);
+                // Where this fails, the kernel has no seccomp: said at start-up.
+                let _ = settle(conn.as_fd(), conn.as_fd(), cfg.timeout);
+                child_run(conn.as_fd(), conn.as_fd(), line);
             }
             Ok(Fork::Parent(pid)) => {
                 if cfg.per_host > 0 {
@@ -379,16 +402,12 @@ extern "C" fn sigchld_handler(_: c_int) {
     sys::errno_restore(saved);
 }
 
-/// SIGTERM and SIGINT. The parent ends at once, status 0: `_exit`
-/// here closes the listener and cannot race the accept loop as a flag would.
-/// A child only inherited the handler: there the signal does what it does by
-/// default (SA_RESETHAND reset it, so raising it again ends the child).
-extern "C" fn term_handler(sig: c_int) {
-    if STATE.in_child.load(Relaxed) {
-        sys::raise(sig);
-    } else {
-        sys::exit(0);
-    }
+/// SIGTERM and SIGINT. The parent ends at once, status 0: `exit` here
+/// closes the listener and cannot race the accept loop as a flag would.
+/// Children set both back to the default first thing; one that comes in
+/// between ends that child the same way, status 0, before it serves.
+extern "C" fn term_handler(_: c_int) {
+    sys::exit(0);
 }
 
 /// Sends all of `buf` to `out`, however many calls it takes; a peer that is
@@ -422,6 +441,17 @@ fn end(e: Errno) -> ! {
     })
 }
 
+/// A session's set-up before its first client byte: `-t`, then
+/// confinement (see `sys::confine_session`), after which, whatever those
+/// bytes do to the process, it can only write to its own connection. An
+/// error is the confinement's.
+fn settle(input: BorrowedFd<'_>, out: BorrowedFd<'_>, timeout: u32) -> sys::Result<()> {
+    if timeout > 0 {
+        set_timeout(input, out, timeout);
+    }
+    sys::confine_session()
+}
+
 /// The seed's `child_run`: serves one connection (a socket, or stdin and
 /// stdout under `-i`) until end of input, then ends the process (status 0).
 /// Reads are as large as the buffer's free space, and each read's complete
@@ -429,11 +459,8 @@ fn end(e: Errno) -> ! {
 ///
 /// read/write, not recv/send: they work on pipes too, and SIGPIPE is ignored
 /// in every process that writes (see `serve`).
-fn child_run(input: BorrowedFd<'_>, out: BorrowedFd<'_>, timeout: u32) -> ! {
-    if timeout > 0 {
-        set_timeout(input, out, timeout);
-    }
-    let mut lines = Lines::new(sys::line_buffer());
+fn child_run(input: BorrowedFd<'_>, out: BorrowedFd<'_>, line: sys::LineBuffer) -> ! {
+    let mut lines = Lines::new(line);
     loop {
         let n = match rustix::io::read(input, lines.space()) {
             Ok(0) => break,

@@ -69,13 +69,15 @@ extern "C" fn main(_argc: c_int, argv: *const *const u8, envp: *const *const u8)
         unsafe { arch::run_on_stack(main_on_stack, argv as usize, envp as usize) }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    crate::main(CStrs(argv), CStrs(envp))
+    // SAFETY: the C library calls `main` once.
+    crate::main(CStrs(argv), CStrs(envp), unsafe { line_buffer() })
 }
 
 /// The rest of `main`, on the stack of its own; ends with `_exit`.
 #[cfg(all(not(feature = "nolibc"), target_arch = "x86_64"))]
 extern "C" fn main_on_stack(argv: usize, envp: usize) -> ! {
-    exit(crate::main(CStrs(argv as *const *const u8), CStrs(envp as *const *const u8)))
+    // SAFETY: `main` runs once, and this from it.
+    exit(crate::main(CStrs(argv as *const *const u8), CStrs(envp as *const *const u8), unsafe { line_buffer() }))
 }
 
 /// Our `_start` (in `arch`) calls this with the initial stack pointer.
@@ -92,7 +94,8 @@ pub unsafe extern "C" fn start(sp: *const usize) -> ! {
         (argv, argv.add(argc + 1))
     };
     arch::dontfork_stack(sp as usize);
-    exit(crate::main(CStrs(argv), CStrs(envp)))
+    // SAFETY: `_start` runs once, and this from it.
+    exit(crate::main(CStrs(argv), CStrs(envp), unsafe { line_buffer() }))
 }
 
 #[panic_handler]
@@ -108,12 +111,17 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 #[unsafe(no_mangle)]
 extern "C" fn rust_eh_personality() {}
 
-/// `_exit(code)`—Ends the process at once; the kernel closes its fds.
+/// `exit(code)`—Ends the process at once; the kernel closes its fds.
+///
+/// The `exit` call, not `exit_group` (the C library's `_exit`): it is the
+/// one a session in strict mode may make, and in a process of one thread
+/// the two are the same.
 pub fn exit(code: c_int) -> ! {
     #[cfg(not(feature = "nolibc"))]
-    // SAFETY: `_exit` takes any status and does not return.
+    // SAFETY: exit takes any status and does not return.
     unsafe {
-        libc::_exit(code)
+        libc::syscall(libc::SYS_exit, code);
+        core::hint::unreachable_unchecked()
     }
     #[cfg(feature = "nolibc")]
     arch::exit(code)
@@ -126,6 +134,7 @@ pub enum Fork {
 }
 
 /// `fork()`—Creates a child process, a copy of this one.
+#[inline(always)] // one caller; out of line, the Result goes through memory
 pub fn fork() -> Result<Fork> {
     #[cfg(not(feature = "nolibc"))]
     // SAFETY: the process is single-threaded, so the child may call anything
@@ -158,7 +167,8 @@ pub const ONCE: u32 = libc::SA_RESETHAND as u32;
 #[cfg(feature = "nolibc")]
 pub const ONCE: u32 = 0x8000_0000;
 
-/// `SIG_IGN`, for [`sigaction`].
+/// `SIG_DFL` and `SIG_IGN`, for [`sigaction`].
+pub const DEFAULT: usize = 0;
 pub const IGNORE: usize = 1;
 
 /// `sigaction(sig, {handler, flags})`—Sets how signal `sig` is handled:
@@ -253,12 +263,6 @@ pub fn suspend(old: &Mask) {
     arch::sigsuspend(old.0);
 }
 
-/// `kill(getpid(), sig)`—Sends `sig` to this process.
-pub fn raise(sig: c_int) {
-    if let Some(sig) = rustix::process::Signal::from_named_raw(sig) {
-        let _ = rustix::process::kill_process(rustix::process::getpid(), sig);
-    }
-}
 
 /// Standard input, output and error, and the sockets systemd passes from
 /// fd 3 on: open for the whole life of the process by convention; if one
@@ -313,40 +317,43 @@ pub const LINE_MAX: usize = 64 * 1024;
 pub struct State {
     /// Live children: raised before fork, lowered on fork failure and on reap.
     pub children: AtomicU32,
-    /// Set in a child right after fork, for the SIGTERM handler.
-    pub in_child: AtomicBool,
+    /// The parent has its seccomp filter: a session adds its own (see
+    /// [`confine_session`]).
+    pub filtered: AtomicBool,
     /// `-v`: the SIGCHLD handler logs every end.
     pub verbose: AtomicBool,
     /// Log lines dropped since the last one written (see [`say`]).
     pub dropped: AtomicU32,
-    taken: AtomicBool,
     line: UnsafeCell<[u8; LINE_MAX + SLACK]>,
 }
 
 // SAFETY: all but `line` are atomics; `line` is reached only through
-// `line_buffer`, which hands it out once per process.
+// `line_buffer`, which the entry point calls once.
 unsafe impl Sync for State {}
 
 pub static STATE: State = State {
     children: AtomicU32::new(0),
-    in_child: AtomicBool::new(false),
+    filtered: AtomicBool::new(false),
     verbose: AtomicBool::new(false),
     dropped: AtomicU32::new(0),
-    taken: AtomicBool::new(false),
     line: UnsafeCell::new([0; LINE_MAX + SLACK]),
 };
 
-/// The session's line buffer, handed out once per process.
+/// A session's line buffer: one per process, made by the entry point and
+/// handed down to the session that uses it.
 ///
 /// It is static, not on the stack: the compiler probes every page of a large
 /// stack frame, so a 64 KiB array there would cost every child 64 KiB of
 /// memory; here a child touches only the pages its data reaches.
-pub fn line_buffer() -> &'static mut [u8; LINE_MAX + SLACK] {
-    if STATE.taken.swap(true, Relaxed) {
-        exit(70);
-    }
-    // SAFETY: `taken` lets this reference be made once, so it is the only
-    // one; the process is single-threaded and no signal handler touches it.
+pub type LineBuffer = &'static mut [u8; LINE_MAX + SLACK];
+
+/// The line buffer, for the entry point to hand to `main`.
+///
+/// # Safety
+/// Called once per process: the reference is then the only one.
+unsafe fn line_buffer() -> LineBuffer {
+    // SAFETY: by the contract, this is the only reference; the process is
+    // single-threaded and no signal handler touches it.
     unsafe { &mut *STATE.line.get() }
 }
 
@@ -430,4 +437,84 @@ pub fn ip_port(addr: &rustix::net::SocketAddrAny) -> Option<(rot13d::addr::Ip, u
         2 => Some((Ip::v4([b[4], b[5], b[6], b[7]]), port)),
         _ => None,
     }
+}
+
+/// `prctl(option, arg, 0, 0, 0)`.
+fn prctl(option: c_int, arg: usize) -> Result<()> {
+    #[cfg(not(feature = "nolibc"))]
+    // SAFETY: the options used here take only numbers.
+    return match unsafe { libc::prctl(option, arg, 0, 0, 0) } {
+        r if r >= 0 => Ok(()),
+        _ => Err(errno()),
+    };
+    #[cfg(feature = "nolibc")]
+    arch::prctl(option as usize, arg)
+}
+
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`—Nothing this process or its children
+/// run can gain privileges (setuid bits, file capabilities) from now on;
+/// the kernel requires it before an unprivileged process sets a filter.
+fn no_new_privs() -> Result<()> {
+    prctl(38, 1)
+}
+
+/// `seccomp(SECCOMP_SET_MODE_*, 0, arg)`.
+fn seccomp(mode: usize, arg: usize) -> Result<()> {
+    #[cfg(not(feature = "nolibc"))]
+    // SAFETY: `arg` is null (strict mode) or a live `sock_fprog` whose
+    // instructions the kernel copies before the call returns.
+    return match unsafe { libc::syscall(libc::SYS_seccomp, mode, 0, arg) } {
+        0 => Ok(()),
+        _ => Err(errno()),
+    };
+    #[cfg(feature = "nolibc")]
+    arch::seccomp(mode, arg)
+}
+
+/// `seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog)`—From now on this process and
+/// its children may make only the calls `filter` allows. The caller has set
+/// no_new_privs (which children inherit), as the kernel requires.
+#[cfg(all(target_arch = "x86_64", not(feature = "nolibc")))]
+fn seccomp_filter(filter: &[rot13d::sandbox::Insn]) -> Result<()> {
+    /// `struct sock_fprog`.
+    #[repr(C)]
+    struct Program {
+        len: u16,
+        filter: *const rot13d::sandbox::Insn,
+    }
+    let prog = Program { len: filter.len() as u16, filter: filter.as_ptr() };
+    seccomp(1, &prog as *const Program as usize)
+}
+
+/// The parent's confinement, once it listens. In the default build on
+/// x86_64: no_new_privs and the filter [`PARENT`](rot13d::sandbox::PARENT)
+/// (accept, fork, reap, log, end); its sessions then add
+/// [`SESSION`](rot13d::sandbox::SESSION). Elsewhere (the static build, other
+/// architectures) the parent has no filter, and `prctl(PR_GET_SECCOMP)`
+/// only asks whether the kernel has seccomp for its sessions' strict mode.
+/// An error means sessions will run unconfined: the caller says so.
+pub fn confine_parent() -> Result<()> {
+    #[cfg(all(target_arch = "x86_64", not(feature = "nolibc")))]
+    {
+        no_new_privs()?;
+        seccomp_filter(&rot13d::sandbox::PARENT)?;
+        STATE.filtered.store(true, Relaxed);
+        Ok(())
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(feature = "nolibc"))))]
+    prctl(21, 0)
+}
+
+/// A session's last calls but its own reads and writes: from here on it can
+/// only read, write, return from a handler and end (`exit`); any other call
+/// kills it. Under the parent's filter, a second filter that allows just
+/// those (a process in filter mode cannot enter strict mode); with none
+/// above it, no_new_privs and strict mode.
+pub fn confine_session() -> Result<()> {
+    #[cfg(all(target_arch = "x86_64", not(feature = "nolibc")))]
+    if STATE.filtered.load(Relaxed) {
+        return seccomp_filter(&rot13d::sandbox::SESSION);
+    }
+    no_new_privs()?;
+    seccomp(0, 0)
 }

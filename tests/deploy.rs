@@ -287,13 +287,19 @@ fn startup_trace_is_short() {
     let own = &calls[calls.iter().position(|c| *c == "close_range").unwrap()..upto];
     // Ours: inherited fds closed, the two signals that can come at any
     // time, then socket, SO_REUSEADDR, IPV6_V6ONLY off (dual stack), bind,
-    // listen, accept. Nothing else before serving.
-    assert_eq!(own, ["close_range", "rt_sigaction", "rt_sigaction", "socket", "setsockopt", "setsockopt", "bind", "listen", "accept"], "{text}");
+    // listen, then confinement, accept. Nothing else before serving.
+    let listen = ["close_range", "rt_sigaction", "rt_sigaction", "socket", "setsockopt", "setsockopt", "bind", "listen"];
     if is_static() {
-        // And with no libc, nothing before them but execve and the madvise
-        // that keeps the kernel's stack out of children.
+        // No filter for the parent: prctl(PR_GET_SECCOMP) asks whether
+        // sessions can have strict mode. And before it all, nothing but
+        // execve and the madvise that keeps the kernel's stack out of
+        // children.
+        assert_eq!(own, [&listen[..], &["prctl", "accept"]].concat(), "{text}");
         assert_eq!(&calls[..2], ["execve", "madvise"], "{text}");
-        assert_eq!(upto, 11, "{text}");
+        assert_eq!(upto, 12, "{text}");
+    } else {
+        // no_new_privs, then the parent's filter.
+        assert_eq!(own, [&listen[..], &["prctl", "seccomp", "accept"]].concat(), "{text}");
     }
     drop(tracer.0.stdin.take());
     let status = {

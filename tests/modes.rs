@@ -313,6 +313,8 @@ fn root_inetd_session_runs_under_the_dropped_ids() {
     wait_until(Duration::from_secs(10), || status_field(pid, "Uid") == "65534\t65534\t65534\t65534", || status_field(pid, "Uid"));
     assert_eq!(status_field(pid, "Gid"), "65533\t65533\t65533\t65533");
     assert_eq!(status_field(pid, "Groups"), "");
+    // Dropped first, then confined (strict mode), still before any byte.
+    wait_until(Duration::from_secs(10), || status_field(pid, "Seccomp") == "1", || status_field(pid, "Seccomp"));
     assert_eq!(ask(&mut client, b"who\n"), b"jub\n");
     drop(client);
     assert_eq!(child.wait().unwrap().code(), Some(0));

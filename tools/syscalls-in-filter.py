@@ -34,7 +34,9 @@ def filter_set():
             calls |= expand(x) if x.startswith("@") else {x}
         return calls
 
-    return expand("@system-service") - expand("@privileged") - expand("@resources")
+    # As the units say it: @system-service and seccomp (rot13d's own
+    # confinement), less @privileged and @resources.
+    return (expand("@system-service") | {"seccomp"}) - expand("@privileged") - expand("@resources")
 
 
 def calls_in(log):

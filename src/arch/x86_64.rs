@@ -41,7 +41,7 @@ unsafe extern "C" fn _start() -> ! {
         "xor ebp, ebp",               // no caller frame: backtraces stop here
         "mov rdi, rsp",               // first argument: the stack holding argc, argv, envp
         "lea rsp, [rip + {stack} + {size}]", // our own stack's end (16-byte aligned, as a call needs)
-        "call {start}",               // into Rust; it ends with exit_group
+        "call {start}",               // into Rust; it ends with exit
         "ud2",                        // never reached
         stack = sym STACK,
         size = const STACK_SIZE,
@@ -134,15 +134,44 @@ fn check(ret: isize) -> Result<usize> {
     }
 }
 
-/// `exit_group(code)`—Ends the process.
+/// `exit(code)`—Ends the process (its one thread).
 pub fn exit(code: i32) -> ! {
-    // SAFETY: exit_group takes any status and never returns.
+    // SAFETY: exit takes any status and never returns.
     unsafe {
         asm!(
-            "syscall", // __NR_exit_group (231) in eax, status in edi
-            in("eax") 231, in("edi") code, options(noreturn, nostack),
+            "syscall", // __NR_exit (60) in eax, status in edi
+            in("eax") 60, in("edi") code, options(noreturn, nostack),
         )
     }
+}
+
+/// `prctl(option, arg, 0, 0, 0)`—For the options that take numbers only.
+pub fn prctl(option: usize, arg: usize) -> Result<()> {
+    let ret;
+    // SAFETY: the callers' options take only numbers and touch no memory;
+    // the instruction clobbers only rax, rcx and r11.
+    unsafe {
+        asm!(
+            "syscall", // prctl (157) in eax; option, arg, then three zeros (the kernel checks them)
+            inlateout("rax") 157isize => ret,
+            in("rdi") option,
+            in("rsi") arg,
+            in("rdx") 0,
+            in("r10") 0,
+            in("r8") 0,
+            lateout("rcx") _, // the syscall instruction saves rip here
+            lateout("r11") _, // and rflags here
+            options(nostack),
+        );
+    }
+    check(ret).map(drop)
+}
+
+/// `seccomp(mode, 0, arg)`—Confines this process (see `sys::seccomp`).
+pub fn seccomp(mode: usize, arg: usize) -> Result<()> {
+    // SAFETY: seccomp (317) reads at most the `sock_fprog` at `arg` and its
+    // instructions, which the caller keeps alive for the call.
+    check(unsafe { syscall::<317, 0>(mode, 0, arg) }).map(drop)
 }
 
 /// `fork()`—Creates a child; returns its pid, or 0 in the child.
@@ -153,9 +182,9 @@ pub fn fork() -> Result<i32> {
 }
 
 /// `close_range(first, ~0, 0)`—Closes every fd from `first` on.
-pub fn close_range(first: u32) -> Result<usize> {
+pub fn close_range(first: u32) -> Result<()> {
     // SAFETY: close_range (436) only closes fds; no memory is passed.
-    check(unsafe { syscall::<436, 0>(first as usize, u32::MAX as usize, 0) })
+    check(unsafe { syscall::<436, 0>(first as usize, u32::MAX as usize, 0) }).map(drop)
 }
 
 /// The kernel's `struct sigaction` on x86_64.

@@ -1,0 +1,148 @@
+//! Confinement (rot13d(8), CONFINEMENT): every session in strict mode or
+//! under its own filter before its first byte, the parent of the default
+//! build under its filter, nothing but read/write/exit in a session's
+//! trace, and a kernel without seccomp said so, never silently.
+
+mod common;
+use common::*;
+use std::io::Read;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// What a forked session shows: strict mode (1) where the parent has no
+/// filter (the static build), its own filter (2) under the parent's.
+fn forked_session_mode() -> &'static str {
+    if is_static() { "1" } else { "2" }
+}
+
+#[test]
+fn sessions_are_confined_before_their_first_byte() {
+    let s = Server::start(&["-t", "30"]);
+    let mut c = s.connect();
+    // Nothing sent yet: the session waits in its first read, confined.
+    wait_until(Duration::from_secs(10), || s.children().len() == 1, || "one session".into());
+    let kid = s.children()[0];
+    wait_until(Duration::from_secs(10), || status_field(kid, "Seccomp") != "0", || status_field(kid, "Seccomp"));
+    assert_eq!(status_field(kid, "Seccomp"), forked_session_mode());
+    assert_eq!(status_field(kid, "NoNewPrivs"), "1");
+    assert_eq!(ask(&mut c, b"confined\n"), b"pbasvarq\n");
+    // The parent: under its filter in the default build; the static build
+    // has none (rot13d(8), CONFINEMENT).
+    let parent = if is_static() { ("0", "0") } else { ("2", "1") };
+    assert_eq!((status_field(s.pid(), "Seccomp").as_str(), status_field(s.pid(), "NoNewPrivs").as_str()), parent);
+    drop(c);
+    s.wait_no_children();
+}
+
+#[test]
+fn an_inetd_session_is_in_strict_mode() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (conn, _) = l.accept().unwrap();
+    let fd: std::os::fd::OwnedFd = conn.into();
+    let child = Command::new(bin())
+        .args(["-i", "-t", "30"])
+        .stdin(Stdio::from(fd.try_clone().unwrap()))
+        .stdout(Stdio::from(fd))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    wait_until(Duration::from_secs(10), || status_field(pid, "Seccomp") != "0", || status_field(pid, "Seccomp"));
+    assert_eq!((status_field(pid, "Seccomp").as_str(), status_field(pid, "NoNewPrivs").as_str()), ("1", "1"));
+    assert_eq!(ask(&mut client, b"strict\n"), b"fgevpg\n");
+    client.shutdown(Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()), (Some(0), ""));
+}
+
+#[test]
+fn a_session_makes_no_call_but_read_write_and_exit() {
+    assert!(Command::new("strace").arg("-V").output().is_ok(), "strace is needed (apt-get install strace)");
+    let log = std::env::temp_dir().join(format!("rot13d-session-trace-{}", std::process::id()));
+    let mut cmd = Command::new("strace");
+    cmd.args(["-f", "-o"]).arg(&log).arg(bin()).args(["-p", "0", "-t", "30"]);
+    let s = Server::spawn(cmd);
+    // strace is the server's parent here: the server is its child.
+    wait_until(Duration::from_secs(10), || !children_of(s.pid()).is_empty(), || "rot13d under strace".into());
+    let server = children_of(s.pid())[0];
+    let c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    assert_eq!(roundtrip(c, b"one\ntwo\nand a partial line".to_vec()), rot13(b"one\ntwo\nand a partial line"));
+    wait_until(Duration::from_secs(10), || children_of(server).is_empty(), || "the session ended".into());
+    kill("TERM", server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    // The session's lines: those of a pid other than the server's.
+    let session: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with(&format!("{server} ")))
+        .filter_map(|l| l.split_once(' ').map(|(_, call)| call.trim_start()))
+        .collect();
+    let confined = session.iter().position(|c| c.starts_with("seccomp(")).unwrap_or_else(|| panic!("no seccomp call:\n{text}"));
+    let after: Vec<&str> = session[confined + 1..]
+        .iter()
+        .map(|c| c.split(['(', ' ']).next().unwrap())
+        .filter(|c| !c.is_empty() && *c != "+++" && *c != "---" && *c != "<...")
+        .collect();
+    assert!(!after.is_empty() && after.iter().all(|c| ["read", "write", "exit"].contains(c)), "{after:?}\n{text}");
+    assert_eq!(after.last(), Some(&"exit"), "{text}");
+    assert!(after.contains(&"read") && after.contains(&"write"), "{text}");
+}
+
+/// A filter for the test's child that makes the kernel look as if it had
+/// no seccomp: `seccomp` fails with ENOSYS and `prctl` with EINVAL, as on
+/// a kernel built without CONFIG_SECCOMP (which still has
+/// PR_SET_NO_NEW_PRIVS, but this is close enough for rot13d).
+fn without_seccomp(cmd: &mut Command) {
+    #[cfg(target_arch = "x86_64")]
+    const ARCH: u32 = 0xc000_003e;
+    #[cfg(target_arch = "aarch64")]
+    const ARCH: u32 = 0xc000_00b7;
+    let insn = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
+    let filter = [
+        insn(0x20, 0, 0, 4),                                    // load arch
+        insn(0x15, 1, 0, ARCH),                                 // ours: on
+        insn(0x06, 0, 0, 0x7fff_0000),                          // else allow (nothing to hide)
+        insn(0x20, 0, 0, 0),                                    // load nr
+        insn(0x15, 2, 0, libc::SYS_seccomp as u32),             // seccomp: ENOSYS
+        insn(0x15, 3, 0, libc::SYS_prctl as u32),               // prctl: EINVAL
+        insn(0x06, 0, 0, 0x7fff_0000),                          // allow
+        insn(0x06, 0, 0, 0x0005_0000 | libc::ENOSYS as u32),    // ENOSYS
+        insn(0x06, 0, 0, 0x7fff_0000),                          // (unreached)
+        insn(0x06, 0, 0, 0x0005_0000 | libc::EINVAL as u32),    // EINVAL
+    ];
+    // SAFETY: only async-signal-safe calls, in the forked child; the
+    // filter outlives the call (it is copied into the closure).
+    unsafe {
+        cmd.pre_exec(move || {
+            let prog = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut _ };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::syscall(libc::SYS_seccomp, 1, 0, &prog as *const libc::sock_fprog) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn a_kernel_without_seccomp_is_said_and_served() {
+    let mut cmd = Command::new(bin());
+    cmd.args(["-p", "0"]);
+    without_seccomp(&mut cmd);
+    let s = Server::spawn(cmd);
+    // The startup line first, then why sessions run unconfined, even
+    // though nothing asked for -v.
+    assert_eq!(s.line(), "rot13d: seccomp (sessions unconfined): invalid argument");
+    let mut c = s.connect();
+    assert_eq!(ask(&mut c, b"served\n"), b"freirq\n");
+    drop(c);
+    s.wait_no_children();
+    // Said once, not once a session.
+    assert_eq!(s.line_within(Duration::from_millis(200)), None);
+}
