@@ -199,6 +199,28 @@ pub fn ignore_sigpipe() {
     }
 }
 
+/// SIGCHLD's bit in the first word of a `sigset_t`: sigaddset and sigdelset
+/// without the calls (each imported function costs the binary its symbol,
+/// name, relocation and GOT slot).
+#[cfg(not(feature = "nolibc"))]
+const CHLD_BIT: libc::c_ulong = 1 << (SIGCHLD - 1);
+
+/// The first word of a `sigset_t`, where signals 1 to 32 have their bits.
+#[cfg(not(feature = "nolibc"))]
+fn first_word(set: &mut libc::sigset_t) -> &mut libc::c_ulong {
+    // SAFETY: every Linux C library (glibc, musl, bionic) lays a sigset_t
+    // out as the kernel does: unsigned longs, signal N at bit (N - 1) % BITS
+    // of word (N - 1) / BITS; the first word is at its start, aligned.
+    unsafe { &mut *(set as *mut libc::sigset_t as *mut libc::c_ulong) }
+}
+
+/// The kernel's signal set, in bytes: 64 signals, 128 on MIPS. The default
+/// build calls rt_sigprocmask and rt_sigsuspend through syscall() with it,
+/// where the C library's wrappers would each be one more imported function
+/// and add nothing a single-threaded process needs.
+#[cfg(not(feature = "nolibc"))]
+const KERNEL_SIGSET: usize = if cfg!(any(target_arch = "mips", target_arch = "mips32r6", target_arch = "mips64", target_arch = "mips64r6")) { 16 } else { 8 };
+
 /// A saved signal mask.
 #[cfg(not(feature = "nolibc"))]
 pub struct Mask(libc::sigset_t);
@@ -214,9 +236,9 @@ fn mask_children(block: bool) -> Mask {
     unsafe {
         let mut set: libc::sigset_t = core::mem::zeroed();
         let mut old: libc::sigset_t = core::mem::zeroed();
-        libc::sigaddset(&mut set, SIGCHLD);
+        *first_word(&mut set) |= CHLD_BIT;
         let how = if block { libc::SIG_BLOCK } else { libc::SIG_UNBLOCK };
-        libc::sigprocmask(how, &set, &mut old);
+        libc::syscall(libc::SYS_rt_sigprocmask, how, &set, &mut old, KERNEL_SIGSET);
         Mask(old)
     }
     #[cfg(feature = "nolibc")]
@@ -237,8 +259,7 @@ impl Mask {
         #[cfg(not(feature = "nolibc"))]
         {
             let mut m = self.0;
-            // SAFETY: `m` is a sigset filled in by sigprocmask.
-            unsafe { libc::sigdelset(&mut m, SIGCHLD) };
+            *first_word(&mut m) &= !CHLD_BIT;
             Mask(m)
         }
         #[cfg(feature = "nolibc")]
@@ -255,9 +276,9 @@ pub fn unblock_children() {
 /// through: a check made while it was blocked cannot miss one.
 pub fn suspend(old: &Mask) {
     #[cfg(not(feature = "nolibc"))]
-    // SAFETY: `old` was filled in by sigprocmask.
+    // SAFETY: `old` was filled in by rt_sigprocmask.
     unsafe {
-        libc::sigsuspend(&old.0);
+        libc::syscall(libc::SYS_rt_sigsuspend, &old.0, KERNEL_SIGSET);
     }
     #[cfg(feature = "nolibc")]
     arch::sigsuspend(old.0);
@@ -442,8 +463,9 @@ pub fn ip_port(addr: &rustix::net::SocketAddrAny) -> Option<(rot13d::addr::Ip, u
 /// `prctl(option, arg, 0, 0, 0)`.
 fn prctl(option: c_int, arg: usize) -> Result<()> {
     #[cfg(not(feature = "nolibc"))]
-    // SAFETY: the options used here take only numbers.
-    return match unsafe { libc::prctl(option, arg, 0, 0, 0) } {
+    // SAFETY: the options used here take only numbers. Through syscall(),
+    // not prctl(): one C library function imported fewer.
+    return match unsafe { libc::syscall(libc::SYS_prctl, option, arg, 0, 0, 0) } {
         r if r >= 0 => Ok(()),
         _ => Err(errno()),
     };
