@@ -10,4 +10,6 @@ pub mod hosts;
 pub mod msg;
 pub mod opts;
 pub mod rot13;
+pub mod rules;
 pub mod sandbox;
+

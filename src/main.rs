@@ -22,6 +22,7 @@ use rot13d::frame::Lines;
 use rot13d::hosts::Hosts;
 use rot13d::msg::Msg;
 use rot13d::opts::{self, Command, Config, Log, Mode};
+use rot13d::rules::Verdict;
 use rustix::fd::AsRawFd;
 use rustix::net::{self, AddressFamily, SocketType};
 use rustix::net::sockopt::{self, Timeout};
@@ -70,7 +71,8 @@ fn main(mut args: sys::CStrs, env: sys::CStrs, line: sys::LineBuffer) -> c_int {
         // A socket of ours is what finds and fills a closed stdin, stdout
         // or stderr (see `tcp_server_socket`): one, at once closed again.
         drop(tcp_server_socket(&mut cfg.ip));
-        sys::own_fd(3)
+        let fd = sys::own_fd(3);
+        fd
     } else {
         tcp_server_listen(&mut cfg)
     };
@@ -124,6 +126,15 @@ fn session(input: BorrowedFd<'_>, out: BorrowedFd<'_>, cfg: &Config, line: sys::
     sys::set_blocking(input);
     sys::set_blocking(out);
     sys::ignore_sigpipe();
+    if cfg.rules.any() {
+        // The peer is stdin's; a refused one is closed at once, status 0,
+        // without a byte read.
+        match net::getpeername(input).ok().flatten().as_ref().and_then(sys::ip_port) {
+            Some((ip, _)) if cfg.rules.verdict(&ip) == Verdict::Served => {}
+            Some(_) => sys::exit(0),
+            None => usage_error(opts::Usage { why: b"", opt: 0, arg: b"-a and -d need stdin to be a TCP socket" }),
+        }
+    }
     if let Err(e) = settle(input, out, cfg.timeout) {
         unconfined(e);
     }
@@ -310,6 +321,14 @@ fn serve(listener: OwnedFd, cfg: &Config, line: sys::LineBuffer) -> ! {
         };
         // Logged as a person reads it: IPv4 even when it came in over `::`.
         let peer = Ip { v6: ip.v6 && ip.ipv4().is_none(), ..ip };
+        // Refused in the parent, before any fork: a flood of refused
+        // connections costs no process.
+        if cfg.rules.verdict(&ip) != Verdict::Served {
+            if verbose {
+                sys::say(Msg::new().push(b"refused ").ip(peer).push(b": rule").line());
+            }
+            continue;
+        }
         let key = ip.key();
         if cfg.per_host > 0 && HOSTS.count(key) >= cfg.per_host as usize {
             if verbose {

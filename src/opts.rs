@@ -2,6 +2,13 @@
 //! clustered (`-qr`), `--` ends the options; anything else is a usage error.
 
 use crate::addr::{parse_ip, parse_num, Ip};
+/// `-a` and `-d`: in the default build; the static one has no room for
+/// them (rot13d(8), ACCESS RULES), and there they are unknown options.
+pub const RULES: bool = cfg!(not(feature = "nolibc"));
+#[cfg(not(feature = "nolibc"))]
+pub use crate::rules::Rules;
+#[cfg(feature = "nolibc")]
+pub use crate::rules::NoRules as Rules;
 use crate::msg::Msg;
 
 /// What the startup line and the log say.
@@ -34,6 +41,8 @@ pub struct Config {
     pub ip: Ip,
     /// `-u UID[:GID]`.
     pub ids: Option<(u32, u32)>,
+    /// `-a` and `-d`, in the order given.
+    pub rules: Rules,
     /// Which options were given, for [`Config::misplaced`].
     pub given: Given,
 }
@@ -110,6 +119,7 @@ impl Default for Config {
             reuseport: false,
             ip: Ip::v6([0; 16]),
             ids: None,
+            rules: Rules::default(),
             port: 50005,
             backlog: 1024,
             max: 256,
@@ -155,16 +165,31 @@ impl Usage<'_> {
     }
 }
 
+/// The `-h` text, with `$rules`' lines where the build has `-a`/`-d`.
+macro_rules! help {
+    ($($rules:literal)?) => {
+        concat!(
+            "usage: rot13d [-iqrv] [-l ADDR] [-p PORT] [-b|-c|-C N] [-t S] [-u UID[:GID]]\n",
+            $($rules,)?
+            " -l  numeric IPv4/IPv6 address (default ::, or 0.0.0.0 without IPv6)\n",
+            " -p  port 0-65535, 0: any (50005)   -b  listen backlog 0-65535 (1024)\n",
+            " -c  sessions 1-65535 (256)   -C  per client address 0-65535 (0: any)\n",
+            " -t  idle seconds 0-4294967295 (0: none)   -u  ids to take after listening\n",
+            " -i  one session on stdin/stdout   -r  SO_REUSEPORT   -q  quiet   -v  verbose\n",
+            " -h --help   -V --version   (more in rot13d(8))\n",
+        )
+        .as_bytes()
+    };
+}
+
 /// `-h` and `--help` print this to stdout: every option, its range and
 /// default; rot13d(8) has the rest.
-pub const HELP: &[u8] = b"usage: rot13d [-iqrv] [-l ADDR] [-p PORT] [-b|-c|-C N] [-t S] [-u UID[:GID]]
- -l  numeric IPv4/IPv6 address (default ::, or 0.0.0.0 without IPv6)
- -p  port 0-65535, 0: any (50005)   -b  listen backlog 0-65535 (1024)
- -c  sessions 1-65535 (256)   -C  per client address 0-65535 (0: any)
- -t  idle seconds 0-4294967295 (0: none)   -u  ids to take after listening
- -i  one session on stdin/stdout   -r  SO_REUSEPORT   -q  quiet   -v  verbose
- -h --help   -V --version   (more in rot13d(8))
-";
+#[cfg(not(feature = "nolibc"))]
+pub const HELP: &[u8] = help!(
+    " -a|-d CIDR  allow|deny peers; the first match wins; none: denied if any -a\n"
+);
+#[cfg(feature = "nolibc")]
+pub const HELP: &[u8] = help!();
 
 /// `-V` and `--version` print this to stdout.
 pub const VERSION: &[u8] = concat!("rot13d ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
@@ -213,7 +238,8 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I, c: &mut Config) -> R
                 b'h' => return Ok(Command::Print(HELP)),
                 b'V' => return Ok(Command::Print(VERSION)),
                 _ => {
-                    if !b"lpbcCtu".contains(&opt) {
+                    let valued: &[u8] = if RULES { b"lpbcCtuad" } else { b"lpbcCtu" };
+                    if !valued.contains(&opt) {
                         return Err(Usage { why: b"unknown option ", opt, arg: b"" });
                     }
                     // The value is the rest of this argument, or the next one.
@@ -221,7 +247,9 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I, c: &mut Config) -> R
                         [] => args.next().ok_or(Usage { why: b"missing value for ", opt, arg: b"" })?,
                         v => v,
                     };
-                    if !set(c, opt, val) {
+                    if RULES && (opt == b'a' || opt == b'd') {
+                        c.rules.add(opt == b'a', val).map_err(|why| Usage { why, opt, arg: val })?;
+                    } else if !set(c, opt, val) {
                         return Err(Usage { why: b"bad value for ", opt, arg: val });
                     }
                     flags = &[];
@@ -340,6 +368,20 @@ mod tests {
         // -v then -q is quiet: nothing to refuse.
         assert_eq!(cfg(&["-v", "-q"]).misplaced(Mode::Session), None);
         assert_eq!(cfg(&["-q", "-v"]).misplaced(Mode::Session), Some(b'v'));
+    }
+
+    #[test]
+    fn rules_in_the_order_given() {
+        use crate::rules::Verdict;
+        let c = cfg(&["-d", "127.0.0.1", "-a127.0.0.0/8"]);
+        let ip = |t: &str| parse_ip(t.as_bytes()).unwrap();
+        assert_eq!([c.rules.verdict(&ip("127.0.0.1")), c.rules.verdict(&ip("127.0.0.2")), c.rules.verdict(&ip("::1"))], [Verdict::RefusedBy(1), Verdict::Served, Verdict::NotAllowed]);
+        assert_eq!(p(&["-a", "10.0.0.1/8"]), Err("rot13d: host bits set in -a: 10.0.0.1/8 (rot13d -h for help)\n".into()));
+        assert_eq!(p(&["-d", "::/200"]), Err("rot13d: bad prefix length in -d: ::/200 (rot13d -h for help)\n".into()));
+        // Everywhere a session or a listener is: never refused as misplaced.
+        for mode in [Mode::Standalone, Mode::Session, Mode::Activated] {
+            assert_eq!(c.misplaced(mode), None);
+        }
     }
 
     #[test]
