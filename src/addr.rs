@@ -236,12 +236,12 @@ impl Msg {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::frame::tests::Rng;
     use std::net::{Ipv4Addr, Ipv6Addr};
 
-    fn show(ip: Ip) -> String {
+    pub(crate) fn show(ip: Ip) -> String {
         let mut m = Msg::plain();
         let l = m.ip(ip).line();
         String::from_utf8(l[..l.len() - 1].to_vec()).unwrap()

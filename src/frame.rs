@@ -91,7 +91,7 @@ pub(crate) mod tests {
     /// Runs `input` through a `Lines` of `cap` bytes in the given read sizes,
     /// as `child_run` does, and checks every flush against the contract: a flush is
     /// either everything up to the last newline received, or a full buffer.
-    fn run(input: &[u8], cap: usize, sizes: &mut dyn FnMut() -> usize) -> Vec<u8> {
+    pub(crate) fn run(input: &[u8], cap: usize, sizes: &mut dyn FnMut() -> usize) -> Vec<u8> {
         // The slack starts as random bytes: none of it may ever go out.
         let mut storage: Vec<u8> = (0..cap + SLACK).map(|i| (i * 151 + cap) as u8).collect();
         let mut lines = Lines::new(&mut storage);
@@ -119,7 +119,7 @@ pub(crate) mod tests {
         out
     }
 
-    fn rot(input: &[u8]) -> Vec<u8> {
+    pub(crate) fn rot(input: &[u8]) -> Vec<u8> {
         input.iter().map(|&c| rot13_char(c)).collect()
     }
 

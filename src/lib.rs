@@ -13,3 +13,5 @@ pub mod rot13;
 pub mod rules;
 pub mod sandbox;
 
+#[cfg(test)]
+mod proptests;
