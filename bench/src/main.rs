@@ -255,6 +255,15 @@ fn command(spec: &Spec, wrapper: &[&str]) -> (Command, u16) {
         cmd.args(&wrapper[1..]).arg(&spec.cmd[0]);
     }
     cmd.args(args).process_group(0).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    // Killed with the benchmark, whatever ends it: a failed check aborts
+    // (panic = "abort"), and Drop would not run to kill the server.
+    // SAFETY: prctl is async-signal-safe; this runs in the forked child.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
     (cmd, port)
 }
 
