@@ -90,17 +90,25 @@ fn main(mut args: sys::CStrs, env: sys::CStrs, line: sys::LineBuffer) -> c_int {
         };
         sys::say(m.line());
     }
-    confine_parent();
+    confine_parent(&cfg);
     serve(listener, &cfg, line)
 }
 
 /// From here on the parent can only do what its accept loop needs
 /// (rot13d(8), CONFINEMENT). Where the kernel has no seccomp, the server
 /// still serves, but never without saying so: even under -q.
-fn confine_parent() {
+fn confine_parent(cfg: &Config) {
     if let Err(e) = sys::confine_parent() {
         unconfined(e);
     }
+    // No filter is written for other architectures: said under -v. (The
+    // static build, x86_64 only, has none either, for its size: the man
+    // page says so, as there are no bytes left to.)
+    #[cfg(not(target_arch = "x86_64"))]
+    if cfg.log == Log::Verbose {
+        sys::say(b"rot13d: no seccomp filter for this architecture: the server is unconfined, its sessions are not\n");
+    }
+    let _ = cfg;
 }
 
 /// Says that sessions run unconfined, and why.
