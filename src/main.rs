@@ -71,8 +71,7 @@ fn main(mut args: sys::CStrs, env: sys::CStrs, line: sys::LineBuffer) -> c_int {
         // A socket of ours is what finds and fills a closed stdin, stdout
         // or stderr (see `tcp_server_socket`): one, at once closed again.
         drop(tcp_server_socket(&mut cfg.ip));
-        let fd = sys::own_fd(3);
-        fd
+        sys::own_fd(3)
     } else {
         tcp_server_listen(&mut cfg)
     };

@@ -119,6 +119,8 @@ impl Default for Config {
             reuseport: false,
             ip: Ip::v6([0; 16]),
             ids: None,
+            // (In the static build a unit struct: `NoRules`.)
+            #[allow(clippy::default_constructed_unit_structs)]
             rules: Rules::default(),
             port: 50005,
             backlog: 1024,

@@ -130,7 +130,7 @@ fn a_connection_as_fd_3_is_served_as_one_session() {
     let mut cmd = Command::new("sh");
     cmd.arg("-c").arg("LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" -t 5").arg(bin());
     on_fd3(&mut cmd, conn.as_raw_fd());
-    let mut child = cmd.stdin(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = cmd.stdin(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     drop(conn);
     client.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     assert_eq!(ask(&mut client, b"accepted by systemd\n"), b"npprcgrq ol flfgrzq\n");

@@ -124,7 +124,7 @@ fn bad_rules_are_usage_errors() {
         let (code, _, err) = run(args);
         assert_eq!((code, err.as_str()), (2, want), "{args:?}");
     }
-    let many: Vec<&str> = std::iter::repeat(["-a", "10.0.0.0/8"]).take(33).flatten().collect();
+    let many: Vec<&str> = std::iter::repeat_n(["-a", "10.0.0.0/8"], 33).flatten().collect();
     let (code, _, err) = run(&many);
     assert_eq!((code, err.as_str()), (2, "rot13d: too many rules (32 at most) at -a: 10.0.0.0/8 (rot13d -h for help)\n"));
 }
