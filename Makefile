@@ -10,7 +10,7 @@ DESTDIR ?=
 RELEASE := target/release/rot13d
 STATIC  := target/static/rot13d
 
-.PHONY: all release static run test test-unit test-release test-static test-install lint-units security-units image test-image size size-check size-lines trace bench bench-tools bench-smoke install install-static install-units uninstall clean
+.PHONY: all release static run test test-unit test-release test-static test-install lint-units security-units image test-image size size-check size-lines trace bench bench-tools bench-seccomp bench-smoke install install-static install-units uninstall clean
 
 all: release
 
@@ -206,6 +206,13 @@ bench-tools:
 bench: release static bench-tools $(BENCH_C)
 	@if command -v musl-gcc >/dev/null; then $(MAKE) -s bench/target/ref-musl; fi
 	$(CARGO) run --locked --release -p rot13d-bench
+
+# What seccomp strict mode costs a process, apart from rot13d (README,
+# "What confinement costs").
+bench-seccomp:
+	@mkdir -p bench/target
+	cc -O2 -o bench/target/seccomp-cost bench/seccomp-cost.c
+	bench/target/seccomp-cost
 
 # A seconds-long run of the same harness, so that it cannot rot (make test).
 bench-smoke: release static $(BENCH_C)
