@@ -11,10 +11,17 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// What a forked session shows: strict mode (1) where the parent has no
-/// filter (the static build), its own filter (2) under the parent's.
+/// Whether the server runs under its own filter: the default build on
+/// x86_64 (no filter is written for other architectures, and the static
+/// build has none).
+fn parent_filtered() -> bool {
+    !is_static() && cfg!(target_arch = "x86_64")
+}
+
+/// What a forked session shows: its own filter (2) under the parent's,
+/// strict mode (1) where the parent has none.
 fn forked_session_mode() -> &'static str {
-    if is_static() { "1" } else { "2" }
+    if parent_filtered() { "2" } else { "1" }
 }
 
 #[test]
@@ -30,7 +37,7 @@ fn sessions_are_confined_before_their_first_byte() {
     assert_eq!(ask(&mut c, b"confined\n"), b"pbasvarq\n");
     // The parent: under its filter in the default build; the static build
     // has none (rot13d(8), CONFINEMENT).
-    let parent = if is_static() { ("0", "0") } else { ("2", "1") };
+    let parent = if parent_filtered() { ("2", "1") } else { ("0", "0") };
     assert_eq!((status_field(s.pid(), "Seccomp").as_str(), status_field(s.pid(), "NoNewPrivs").as_str()), parent);
     drop(c);
     s.wait_no_children();
@@ -102,6 +109,8 @@ fn without_seccomp(cmd: &mut Command) {
     const ARCH: u32 = 0xc000_003e;
     #[cfg(target_arch = "aarch64")]
     const ARCH: u32 = 0xc000_00b7;
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    const ARCH: u32 = 0;
     let insn = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
     let filter = [
         insn(0x20, 0, 0, 4),                                    // load arch
@@ -131,6 +140,7 @@ fn without_seccomp(cmd: &mut Command) {
 }
 
 #[test]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), ignore = "the test's filter knows x86_64 and aarch64 only")]
 fn a_kernel_without_seccomp_is_said_and_served() {
     let mut cmd = Command::new(bin());
     cmd.args(["-p", "0"]);
