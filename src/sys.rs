@@ -460,13 +460,15 @@ pub fn ip_port(addr: &rustix::net::SocketAddrAny) -> Option<(rot13d::addr::Ip, u
     }
 }
 
-/// `prctl(option, arg, 0, 0, 0)`.
+/// `prctl(option, arg, 0, 0, 0)`, for options that return 0 when all is
+/// well: another result is EPERM (see `confine_parent`).
 fn prctl(option: c_int, arg: usize) -> Result<()> {
     #[cfg(not(feature = "nolibc"))]
     // SAFETY: the options used here take only numbers. Through syscall(),
     // not prctl(): one C library function imported fewer.
     return match unsafe { libc::syscall(libc::SYS_prctl, option, arg, 0, 0, 0) } {
-        r if r >= 0 => Ok(()),
+        0 => Ok(()),
+        r if r > 0 => Err(Errno::PERM),
         _ => Err(errno()),
     };
     #[cfg(feature = "nolibc")]
@@ -523,6 +525,9 @@ pub fn confine_parent() -> Result<()> {
         STATE.filtered.store(true, Relaxed);
         Ok(())
     }
+    // prctl(PR_GET_SECCOMP): EINVAL where the kernel has no seccomp; and
+    // under a filter already (a service manager's: systemd's
+    // SystemCallFilter=), the kernel refuses strict mode, said as EPERM.
     #[cfg(not(all(target_arch = "x86_64", not(feature = "nolibc"))))]
     prctl(21, 0)
 }

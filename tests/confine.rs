@@ -156,3 +156,42 @@ fn a_kernel_without_seccomp_is_said_and_served() {
     // Said once, not once a session.
     assert_eq!(s.line_within(Duration::from_millis(200)), None);
 }
+
+/// As systemd's SystemCallFilter= leaves it: no_new_privs and a filter that
+/// (here) allows everything.
+fn under_a_filter(cmd: &mut Command) {
+    let allow = [libc::sock_filter { code: 0x06, jt: 0, jf: 0, k: 0x7fff_0000 }];
+    // SAFETY: only async-signal-safe calls, in the forked child.
+    unsafe {
+        cmd.pre_exec(move || {
+            let prog = libc::sock_fprog { len: 1, filter: allow.as_ptr() as *mut _ };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::syscall(libc::SYS_seccomp, 1, 0, &prog as *const libc::sock_fprog) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn under_a_service_managers_filter() {
+    let mut cmd = Command::new(bin());
+    cmd.args(["-p", "0"]);
+    under_a_filter(&mut cmd);
+    let s = Server::spawn(cmd);
+    let mut c = s.connect();
+    wait_until(Duration::from_secs(10), || s.children().len() == 1, || "one session".into());
+    let kid = s.children()[0];
+    if parent_filtered() {
+        // Filters stack: the server's on the manager's, the session's on both.
+        wait_until(Duration::from_secs(10), || status_field(kid, "Seccomp_filters") == "3", || status_field(kid, "Seccomp_filters"));
+        assert_eq!(status_field(s.pid(), "Seccomp_filters"), "2");
+    } else {
+        // Strict mode cannot be had under a filter: said at start-up, not
+        // left to fail quietly in every session.
+        assert_eq!(s.line(), "rot13d: seccomp (sessions unconfined): operation not permitted");
+    }
+    assert_eq!(ask(&mut c, b"managed\n"), b"znantrq\n");
+}

@@ -145,7 +145,8 @@ pub fn exit(code: i32) -> ! {
     }
 }
 
-/// `prctl(option, arg, 0, 0, 0)`—For the options that take numbers only.
+/// `prctl(option, arg, 0, 0, 0)`—For the options that take numbers only
+/// and return 0 when all is well (see `sys::prctl`).
 pub fn prctl(option: usize, arg: usize) -> Result<()> {
     let ret;
     // SAFETY: the callers' options take only numbers and touch no memory;
@@ -164,7 +165,12 @@ pub fn prctl(option: usize, arg: usize) -> Result<()> {
             options(nostack),
         );
     }
-    check(ret).map(drop)
+    // A result other than 0 (PR_GET_SECCOMP's mode) is refused, as EPERM.
+    match check(ret) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(Errno::PERM),
+        Err(e) => Err(e),
+    }
 }
 
 /// `seccomp(mode, 0, arg)`—Confines this process (see `sys::seccomp`).
