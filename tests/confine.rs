@@ -195,3 +195,26 @@ fn under_a_service_managers_filter() {
     }
     assert_eq!(ask(&mut c, b"managed\n"), b"znantrq\n");
 }
+
+#[test]
+fn an_inetd_session_under_a_service_managers_filter() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (conn, _) = l.accept().unwrap();
+    let fd: std::os::fd::OwnedFd = conn.into();
+    let mut cmd = Command::new(bin());
+    cmd.arg("-i").stdin(Stdio::from(fd.try_clone().unwrap())).stdout(Stdio::from(fd)).stderr(Stdio::piped());
+    under_a_filter(&mut cmd);
+    let child = cmd.spawn().unwrap();
+    let pid = child.id();
+    if parent_filtered() {
+        // Strict mode refused, the session's own filter stacked instead.
+        wait_until(Duration::from_secs(10), || status_field(pid, "Seccomp_filters") == "2", || status_field(pid, "Seccomp_filters"));
+    }
+    assert_eq!(ask(&mut client, b"inetd\n"), b"vargq\n");
+    client.shutdown(Shutdown::Write).unwrap();
+    let out = child.wait_with_output().unwrap();
+    // The static build has no filter to fall back to: it says so.
+    let said = if parent_filtered() { "" } else { "rot13d: seccomp (sessions unconfined): invalid argument\n" };
+    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()), (Some(0), said));
+}
