@@ -1,9 +1,10 @@
 //! The platform seam: the binary's one door to the kernel besides rustix, and
 //! (with `arch`) the only place `unsafe` is allowed.
 //!
-//! The default build gets fork, signals, `_exit` and its entry point from the
-//! C library; the `nolibc` build gets the same from `arch` as raw system calls.
-//! Everything else is rustix, inline, in both.
+//! The default build gets fork, sigaction and its entry point from the C
+//! library, and makes exit, rt_sigprocmask, rt_sigsuspend, prctl and seccomp
+//! through its `syscall()`; the `nolibc` build gets the same from `arch` as
+//! raw system calls. Everything else is rustix, inline, in both.
 #![allow(unsafe_code)]
 
 use core::ffi::c_int;
@@ -73,7 +74,7 @@ extern "C" fn main(_argc: c_int, argv: *const *const u8, envp: *const *const u8)
     crate::main(CStrs(argv), CStrs(envp), unsafe { line_buffer() })
 }
 
-/// The rest of `main`, on the stack of its own; ends with `_exit`.
+/// The rest of `main`, on the stack of its own; ends with `exit`.
 #[cfg(all(not(feature = "nolibc"), target_arch = "x86_64"))]
 extern "C" fn main_on_stack(argv: usize, envp: usize) -> ! {
     // SAFETY: `main` runs once, and this from it.
