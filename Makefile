@@ -10,7 +10,7 @@ DESTDIR ?=
 RELEASE := target/release/rot13d
 STATIC  := target/static/rot13d
 
-.PHONY: all release static run test test-unit test-release test-static test-install lint-units security-units image test-image size size-check size-lines trace bench bench-tools bench-seccomp bench-smoke install install-static install-units uninstall clean
+.PHONY: all release static run test test-unit test-release test-static test-install lint-units security-units image test-image size size-check size-lines trace bench bench-tools bench-unconfined bench-seccomp bench-smoke install install-static install-units uninstall clean
 
 all: release
 
@@ -203,9 +203,15 @@ bench-tools:
 	  command -v $${pt#*:} >/dev/null || (apt-get install -y -qq $${pt%%:*} || (apt-get update -qq && apt-get install -y -qq $${pt%%:*})) >/dev/null 2>&1 || true; \
 	done; fi
 
-bench: release static bench-tools $(BENCH_C)
+bench: release static bench-unconfined bench-tools $(BENCH_C)
 	@if command -v musl-gcc >/dev/null; then $(MAKE) -s bench/target/ref-musl; fi
 	$(CARGO) run --locked --release -p rot13d-bench
+
+# The static build with sessions left unconfined (feature `unconfined`), for
+# the benchmark's row that shows what confinement costs; never installed.
+bench-unconfined:
+	RUSTFLAGS="$(STATIC_RUSTFLAGS)" $(CARGO) build --profile static --features nolibc,unconfined --locked --target-dir target/unconfined
+	python3 tools/sstrip.py target/unconfined/static/rot13d
 
 # What seccomp strict mode costs a process, apart from rot13d (README,
 # "What confinement costs").
@@ -215,7 +221,7 @@ bench-seccomp:
 	bench/target/seccomp-cost
 
 # A seconds-long run of the same harness, so that it cannot rot (make test).
-bench-smoke: release static $(BENCH_C)
+bench-smoke: release static bench-unconfined $(BENCH_C)
 	@if command -v musl-gcc >/dev/null; then $(MAKE) -s bench/target/ref-musl; fi
 	$(CARGO) run --locked --release -p rot13d-bench -- --smoke
 

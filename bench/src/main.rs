@@ -94,8 +94,13 @@ fn main() {
     let mut specs = vec![
         Spec { name: "rot13d-static".into(), cmd: own("target/static/rot13d"), fixed_port: None, holds: true },
         Spec { name: "rot13d (libc)".into(), cmd: own("target/release/rot13d"), fixed_port: None, holds: true },
-        Spec { name: "C ref, gcc -O2".into(), cmd: vec![exe("bench/target/ref-gcc"), "{port}".into()], fixed_port: None, holds: true },
     ];
+    // The static build with sessions unconfined (`make bench` builds it):
+    // what confinement costs, in the same run.
+    if root.join("target/unconfined/static/rot13d").exists() {
+        specs.push(Spec { name: "static, unconfined".into(), cmd: own("target/unconfined/static/rot13d"), fixed_port: None, holds: true });
+    }
+    specs.push(Spec { name: "C ref, gcc -O2".into(), cmd: vec![exe("bench/target/ref-gcc"), "{port}".into()], fixed_port: None, holds: true });
     if root.join("bench/target/ref-musl").exists() {
         specs.push(Spec { name: "C ref, musl static".into(), cmd: vec![exe("bench/target/ref-musl"), "{port}".into()], fixed_port: None, holds: true });
     } else {
