@@ -6,9 +6,8 @@
 mod common;
 use common::*;
 use std::io::Read;
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::net::{Shutdown, TcpStream};
+use std::process::Command;
 use std::time::Duration;
 
 /// Whether the server runs under its own filter: the default build on
@@ -45,17 +44,7 @@ fn sessions_are_confined_before_their_first_byte() {
 
 #[test]
 fn an_inetd_session_is_in_strict_mode() {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-    let (conn, _) = l.accept().unwrap();
-    let fd: std::os::fd::OwnedFd = conn.into();
-    let child = Command::new(bin())
-        .args(["-i", "-t", "30"])
-        .stdin(Stdio::from(fd.try_clone().unwrap()))
-        .stdout(Stdio::from(fd))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut client, child) = inetd_on_connection("127.0.0.1", &["-t", "30"], |_| {});
     let pid = child.id();
     wait_until(Duration::from_secs(10), || status_field(pid, "Seccomp") != "0", || status_field(pid, "Seccomp"));
     assert_eq!((status_field(pid, "Seccomp").as_str(), status_field(pid, "NoNewPrivs").as_str()), ("1", "1"));
@@ -124,19 +113,7 @@ fn without_seccomp(cmd: &mut Command) {
         insn(0x06, 0, 0, 0x7fff_0000),                          // (unreached)
         insn(0x06, 0, 0, 0x0005_0000 | libc::EINVAL as u32),    // EINVAL
     ];
-    // SAFETY: only async-signal-safe calls, in the forked child; the
-    // filter outlives the call (it is copied into the closure).
-    unsafe {
-        cmd.pre_exec(move || {
-            let prog = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut _ };
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                || libc::syscall(libc::SYS_seccomp, 1, 0, &prog as *const libc::sock_fprog) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    under_filter(cmd, filter.to_vec());
 }
 
 #[test]
@@ -160,19 +137,7 @@ fn a_kernel_without_seccomp_is_said_and_served() {
 /// As systemd's SystemCallFilter= leaves it: no_new_privs and a filter that
 /// (here) allows everything.
 fn under_a_filter(cmd: &mut Command) {
-    let allow = [libc::sock_filter { code: 0x06, jt: 0, jf: 0, k: 0x7fff_0000 }];
-    // SAFETY: only async-signal-safe calls, in the forked child.
-    unsafe {
-        cmd.pre_exec(move || {
-            let prog = libc::sock_fprog { len: 1, filter: allow.as_ptr() as *mut _ };
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                || libc::syscall(libc::SYS_seccomp, 1, 0, &prog as *const libc::sock_fprog) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    under_filter(cmd, vec![libc::sock_filter { code: 0x06, jt: 0, jf: 0, k: 0x7fff_0000 }]);
 }
 
 #[test]
@@ -198,14 +163,7 @@ fn under_a_service_managers_filter() {
 
 #[test]
 fn an_inetd_session_under_a_service_managers_filter() {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-    let (conn, _) = l.accept().unwrap();
-    let fd: std::os::fd::OwnedFd = conn.into();
-    let mut cmd = Command::new(bin());
-    cmd.arg("-i").stdin(Stdio::from(fd.try_clone().unwrap())).stdout(Stdio::from(fd)).stderr(Stdio::piped());
-    under_a_filter(&mut cmd);
-    let child = cmd.spawn().unwrap();
+    let (mut client, child) = inetd_on_connection("127.0.0.1", &[], under_a_filter);
     let pid = child.id();
     if parent_filtered() {
         // Strict mode refused, the session's own filter stacked instead.

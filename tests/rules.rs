@@ -132,21 +132,9 @@ fn bad_rules_are_usage_errors() {
 /// Runs `rot13d -i ARGS` on the server side of a loopback connection made
 /// from `from`; returns what the client got and the exit status.
 fn inetd(from: &str, args: &[&str]) -> (Vec<u8>, Option<i32>, String) {
-    let l = TcpListener::bind((from, 0)).unwrap();
-    let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-    let (conn, _) = l.accept().unwrap();
-    let fd: std::os::fd::OwnedFd = conn.into();
-    let child = Command::new(bin())
-        .arg("-i")
-        .args(args)
-        .stdin(Stdio::from(fd.try_clone().unwrap()))
-        .stdout(Stdio::from(fd))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut client, child) = inetd_on_connection(from, args, |_| {});
     let _ = client.write_all(b"who\n");
     let _ = client.shutdown(Shutdown::Write);
-    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut got = Vec::new();
     let _ = client.read_to_end(&mut got);
     let out = child.wait_with_output().unwrap();

@@ -214,3 +214,39 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(bin()).args(args).stdin(Stdio::null()).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
+
+/// Starts `rot13d -i ARGS` on the server side of a fresh loopback
+/// connection from `from` (stdin and stdout that socket, stderr piped),
+/// after `prepare` has had the command; returns the client's end and the
+/// process. The command, which holds the server's end too, is dropped
+/// here, so the connection ends when the process does.
+pub fn inetd_on_connection(from: &str, args: &[&str], prepare: impl FnOnce(&mut Command)) -> (TcpStream, Child) {
+    let l = std::net::TcpListener::bind((from, 0)).unwrap();
+    let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let (conn, _) = l.accept().unwrap();
+    let fd: std::os::fd::OwnedFd = conn.into();
+    let mut cmd = Command::new(bin());
+    cmd.arg("-i").args(args).stdin(Stdio::from(fd.try_clone().unwrap())).stdout(Stdio::from(fd)).stderr(Stdio::piped());
+    prepare(&mut cmd);
+    (client, cmd.spawn().unwrap())
+}
+
+/// Makes `cmd` start under no_new_privs and the seccomp filter `filter`, as
+/// a service manager's SystemCallFilter= would leave it.
+pub fn under_filter(cmd: &mut Command, filter: Vec<libc::sock_filter>) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only async-signal-safe calls, in the forked child; the
+    // filter is moved into the closure, so it outlives the call.
+    unsafe {
+        cmd.pre_exec(move || {
+            let prog = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut _ };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::syscall(libc::SYS_seccomp, 1, 0, &prog as *const libc::sock_fprog) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
