@@ -9,6 +9,10 @@ fn main() {
         "-Wl,--build-id=none",
         // No .eh_frame_hdr: panic = "abort", nothing unwinds.
         "-Wl,--no-eh-frame-hdr",
+        // Functions whose machine code came out identical are kept once
+        // (monomorphised copies, wrappers). Nothing here compares function
+        // addresses, the one thing folding could change.
+        "-Wl,--icf=all",
     ];
     let own: &[&str] = if nolibc {
         // (The segments are laid out by STATIC_LAYOUT below.)

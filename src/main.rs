@@ -57,7 +57,7 @@ fn main(mut args: sys::CStrs, env: sys::CStrs, line: sys::LineBuffer) -> c_int {
     sys::close_from(3 + passed);
     let mode = if cfg.inetd { Mode::Session } else if passed == 0 { Mode::Standalone } else { passed_mode() };
     if let Some(opt) = cfg.misplaced(mode) {
-        usage_error(opts::Usage { why: b"", opt, arg: b" does not apply to -i or LISTEN_FDS sockets" });
+        misused(opt, b" does not apply to -i or LISTEN_FDS sockets");
     }
     if mode == Mode::Session {
         // -i's stdin and stdout, or systemd's fd 3 (Accept=yes).
@@ -81,13 +81,12 @@ fn main(mut args: sys::CStrs, env: sys::CStrs, line: sys::LineBuffer) -> c_int {
     if cfg.log != Log::Quiet {
         // The real address: the port the kernel chose for `-p 0`, or the
         // one systemd bound, which may be a Unix socket's.
-        let mut m = Msg::new();
-        m.push(b"listening on ");
+        let mut m = Msg::new(b"listening on ");
         match sys::ip_port(&must(net::getsockname(&listener), b"getsockname")) {
             Some((ip, port)) => m.sockaddr(ip, port),
             None => m.push(b"fd 3"),
         };
-        sys::say(m.line());
+        sys::say(&mut m);
     }
     confine_parent(&cfg);
     serve(listener, &cfg, line)
@@ -105,7 +104,7 @@ fn confine_parent(cfg: &Config) {
     // page says so, as there are no bytes left to.)
     #[cfg(not(target_arch = "x86_64"))]
     if cfg.log == Log::Verbose {
-        sys::say(b"rot13d: no seccomp filter for this architecture: the server is unconfined, its sessions are not\n");
+        sys::say(&mut Msg::new(b"no seccomp filter for this architecture: the server is unconfined, its sessions are not"));
     }
     let _ = cfg;
 }
@@ -117,8 +116,14 @@ fn unconfined(e: Errno) {
 
 /// Reports a usage error and ends with status 2.
 fn usage_error(usage: opts::Usage<'_>) -> ! {
-    sys::say(usage.msg(&mut Msg::new()).line());
+    sys::say(&mut usage.msg());
     sys::exit(2)
+}
+
+/// Reports an option that cannot work as it is used (`-t needs stdin to
+/// be a socket`) as a usage error: status 2.
+fn misused(opt: u8, words: &[u8]) -> ! {
+    usage_error(opts::Usage { why: b"", opt, arg: words })
 }
 
 /// One session on a connection we were given (`-i`, or systemd
@@ -139,7 +144,7 @@ fn session(input: BorrowedFd<'_>, out: BorrowedFd<'_>, cfg: &Config, line: sys::
         match net::getpeername(input).ok().flatten().as_ref().and_then(sys::ip_port) {
             Some((ip, _)) if cfg.rules.verdict(&ip) == Verdict::Served => {}
             Some(_) => sys::exit(0),
-            None => usage_error(opts::Usage { why: b"", opt: 0, arg: b"-a and -d need stdin to be a TCP socket" }),
+            None => misused(0, b"-a and -d need stdin to be a TCP socket"),
         }
     }
     if let Err(e) = settle(input, out, cfg.timeout) {
@@ -167,7 +172,7 @@ fn fail(call: &[u8], e: Errno) -> ! {
 
 /// Logs `rot13d: CALL: CAUSE`.
 fn say_failed(call: &[u8], e: Errno) {
-    sys::say(Msg::new().push(call).push(b": ").errno(e.raw_os_error()).line());
+    sys::say(Msg::new(call).push(b": ").errno(e.raw_os_error()));
 }
 
 /// A TCP socket for `ip`, never on fd 0, 1 or 2.
@@ -245,7 +250,7 @@ fn activated(env: sys::CStrs) -> c_int {
     match parse_num(fds, 1) {
         Some(n) => n as c_int,
         None => {
-            sys::say(Msg::new().push(b"bad LISTEN_FDS: ").push(fds).push(b" (one socket)").line());
+            sys::say(Msg::new(b"bad LISTEN_FDS: ").push(fds).push(b" (one socket)"));
             sys::exit(1)
         }
     }
@@ -332,14 +337,14 @@ fn serve(listener: OwnedFd, cfg: &Config, line: sys::LineBuffer) -> ! {
         // connections costs no process.
         if cfg.rules.verdict(&ip) != Verdict::Served {
             if verbose {
-                sys::say(Msg::new().push(b"refused ").ip(peer).push(b": rule").line());
+                sys::say(Msg::new(b"refused ").ip(peer).push(b": rule"));
             }
             continue;
         }
         let key = ip.key();
         if cfg.per_host > 0 && HOSTS.count(key) >= cfg.per_host as usize {
             if verbose {
-                sys::say(Msg::new().push(b"refused ").ip(peer).push(b": per-host limit").line());
+                sys::say(Msg::new(b"refused ").ip(peer).push(b": per-host limit"));
             }
             continue;
         }
@@ -361,9 +366,9 @@ fn serve(listener: OwnedFd, cfg: &Config, line: sys::LineBuffer) -> ! {
                     HOSTS.insert(pid, key);
                 }
                 if verbose {
-                    let mut m = Msg::new();
-                    m.push(b"pid ").num(pid as u32).push(b" from ").sockaddr(peer, port);
-                    sys::say(m.push(b" (").num(n).push(b"/").num(cfg.max).push(b")").line());
+                    let mut m = Msg::new(b"pid ");
+                    m.num(pid as u32).push(b" from ").sockaddr(peer, port);
+                    sys::say(m.push(b" (").num(n).push(b"/").num(cfg.max).push(b")"));
                 }
             }
             Err(e) => {
@@ -415,14 +420,14 @@ extern "C" fn sigchld_handler(_: c_int) {
         STATE.children.store(n.saturating_sub(1), Relaxed);
         HOSTS.remove(pid);
         if STATE.verbose.load(Relaxed) {
-            let mut m = Msg::new();
-            m.push(b"end pid ").num(pid as u32);
+            let mut m = Msg::new(b"end pid ");
+            m.num(pid as u32);
             match (status.exit_status(), status.terminating_signal()) {
                 (Some(code), _) => m.push(b" status ").num(code as u32),
                 (_, Some(sig)) => m.push(b" signal ").num(sig as u32),
                 _ => &mut m,
             };
-            sys::say(m.line());
+            sys::say(&mut m);
         }
     }
     sys::errno_restore(saved);
@@ -453,8 +458,7 @@ fn write_all(out: BorrowedFd<'_>, mut buf: &[u8]) {
 fn set_timeout(input: BorrowedFd<'_>, out: BorrowedFd<'_>, secs: u32) {
     let t = Some(Duration::from_secs(secs as u64));
     if sockopt::set_socket_timeout(input, Timeout::Recv, t).and(sockopt::set_socket_timeout(out, Timeout::Send, t)).is_err() {
-        sys::say(b"rot13d: -t needs stdin to be a socket\n");
-        sys::exit(2);
+        misused(b't', b" needs stdin to be a socket");
     }
 }
 

@@ -153,8 +153,8 @@ pub struct Usage<'a> {
 impl Usage<'_> {
     /// Appends the one-line message, with the hint (the exit status is 2), e.g.
     /// `rot13d: bad value for -p: 70000 (rot13d -h for help)`.
-    pub fn msg<'m>(&self, m: &'m mut Msg) -> &'m mut Msg {
-        m.push(self.why);
+    pub fn msg(&self) -> Msg {
+        let mut m = Msg::new(self.why);
         if self.opt != 0 {
             m.push(&[b'-', self.opt]);
             // `bad value for -p: 70000`; with no `why`, the words that
@@ -163,7 +163,8 @@ impl Usage<'_> {
                 m.push(b": ");
             }
         }
-        m.push(self.arg).push(b" (rot13d -h for help)")
+        m.push(self.arg).push(b" (rot13d -h for help)");
+        m
     }
 }
 
@@ -295,7 +296,7 @@ mod tests {
 
     fn p(args: &[&str]) -> Result<Command, String> {
         parse(args.iter().map(|a| a.as_bytes()), &mut Config::default()).map_err(|u| {
-            String::from_utf8(u.msg(&mut Msg::new()).line().to_vec()).unwrap()
+            String::from_utf8(u.msg().line().to_vec()).unwrap()
         })
     }
 

@@ -11,6 +11,7 @@ use core::ffi::c_int;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use rot13d::frame::SLACK;
+use rot13d::msg::Msg;
 pub use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 pub use rustix::io::{Errno, Result};
 
@@ -297,7 +298,7 @@ pub fn stdio(fd: c_int) -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
-/// `write(2, line)`—Writes one message to stderr with one write, so lines
+/// `write(2, m)`—Writes one message to stderr with one write, so lines
 /// from the parent and its SIGCHLD handler never interleave; or drops it.
 ///
 /// Clients decide how much `-v` logs, so a log reader that stalls (stderr a
@@ -307,7 +308,7 @@ pub fn stdio(fd: c_int) -> BorrowedFd<'static> {
 /// goes out first with the next line that can. The SIGCHLD handler cannot
 /// interrupt this: every caller runs with SIGCHLD blocked, or before the
 /// handler is set, or is the handler.
-pub fn say(line: &[u8]) {
+pub fn say(m: &mut Msg) {
     ignore_sigpipe();
     let err = stdio(2);
     let mut ready = [rustix::event::PollFd::new(&err, rustix::event::PollFlags::OUT)];
@@ -318,11 +319,11 @@ pub fn say(line: &[u8]) {
     }
     let dropped = STATE.dropped.swap(0, Relaxed);
     if dropped > 0 {
-        let mut m = rot13d::msg::Msg::new();
-        m.num(dropped).push(b" log lines dropped (stderr was full)");
-        let _ = rustix::io::write(err, m.line());
+        let mut count = Msg::new(b"");
+        count.num(dropped).push(b" log lines dropped (stderr was full)");
+        let _ = rustix::io::write(err, count.line());
     }
-    let _ = rustix::io::write(err, line);
+    let _ = rustix::io::write(err, m.line());
 }
 
 /// The size of a session's line buffer: a line longer than this goes out in

@@ -98,7 +98,7 @@ fn inetd_mode_refuses_what_does_not_apply() {
     // -t needs a socket: on a pipe there is nothing to time out with.
     let out = Command::new("sh").arg("-c").arg(format!("echo hi | '{}' -i -t 5", bin().display())).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "rot13d: -t needs stdin to be a socket\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "rot13d: -t needs stdin to be a socket (rot13d -h for help)\n");
     assert_eq!(out.stdout, b"");
 }
 
