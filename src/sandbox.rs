@@ -66,30 +66,38 @@ const fn verdict(verdict: u32) -> Insn {
 /// The filter that allows the calls in `allowed`, answers those in
 /// `enosys` with ENOSYS, and kills the process on any other call and on
 /// any other architecture than x86_64. Built at compile time: `N` must be
-/// `allowed.len() + enosys.len() + 7`.
+/// [`filter_len`]`(allowed.len(), enosys.len())`.
 #[cfg(target_arch = "x86_64")]
 const fn filter<const N: usize>(allowed: &[u16], enosys: &[u16]) -> [Insn; N] {
     let (a, e) = (allowed.len(), enosys.len());
-    assert!(N == a + e + 7 && a + e < 250);
+    assert!(N == filter_len(a, e) && a + e < 250);
     let mut f = [verdict(KILL); N];
     f[0] = load(ARCH); //                               the calling convention
-    f[1] = Insn { code: JUMP_IF_EQUAL, jt: 1, jf: 0, k: THIS_ARCH }; // ours: on to the number
-    f[2] = verdict(KILL); //                            any other: killed
-    f[3] = load(NR); //                                 the call's number
+    f[1] = Insn { code: JUMP_IF_EQUAL, jt: 0, jf: (a + e + 1) as u8, k: THIS_ARCH }; // ours: on; any other: to the KILL
+    f[2] = load(NR); //                                 the call's number
     let mut i = 0;
     while i < a {
-        f[4 + i] = skip_if(allowed[i], a + e - i); //    to the ALLOW below
+        f[3 + i] = skip_if(allowed[i], a + e - i); //    to the ALLOW below
         i += 1;
     }
     let mut j = 0;
     while j < e {
-        f[4 + a + j] = skip_if(enosys[j], e - j + 1); // to the NO_SUCH_CALL
+        f[3 + a + j] = skip_if(enosys[j], e - j + 1); // to the NO_SUCH_CALL
         j += 1;
     }
-    f[4 + a + e] = verdict(KILL); //                    none of them: killed
-    f[5 + a + e] = verdict(ALLOW);
-    f[6 + a + e] = verdict(NO_SUCH_CALL);
+    f[3 + a + e] = verdict(KILL); //                    none of them (or not ours): killed
+    f[4 + a + e] = verdict(ALLOW);
+    if e > 0 {
+        f[5 + a + e] = verdict(NO_SUCH_CALL);
+    }
     f
+}
+
+/// How many instructions [`filter`] makes: the arch check and the load of
+/// the number, one per call, the KILL and the ALLOW, and the ENOSYS answer
+/// where some call gets it.
+pub const fn filter_len(allowed: usize, enosys: usize) -> usize {
+    allowed + enosys + 5 + (enosys > 0) as usize
 }
 
 /// x86_64's call numbers (arch/x86/entry/syscalls/syscall_64.tbl), the
@@ -161,11 +169,11 @@ mod calls {
 
 /// The parent's filter, from the first connection on (rot13d(8), CONFINEMENT).
 #[cfg(target_arch = "x86_64")]
-pub const PARENT: [Insn; 25] = filter(&calls::PARENT, &calls::PARENT_ENOSYS);
+pub const PARENT: [Insn; filter_len(calls::PARENT.len(), calls::PARENT_ENOSYS.len())] = filter(&calls::PARENT, &calls::PARENT_ENOSYS);
 
 /// A forked session's filter, added to [`PARENT`].
 #[cfg(target_arch = "x86_64")]
-pub const SESSION: [Insn; 11] = filter(&calls::SESSION, &[]);
+pub const SESSION: [Insn; filter_len(calls::SESSION.len(), 0)] = filter(&calls::SESSION, &[]);
 
 #[cfg(test)]
 mod tests {
@@ -234,7 +242,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn jumps_land_on_the_verdicts() {
-        let f: [Insn; 10] = filter(&[10, 11], &[12]);
+        let f: [Insn; 9] = filter(&[10, 11], &[12]);
         let a = THIS_ARCH;
         assert_eq!([run(&f, a, 10), run(&f, a, 11), run(&f, a, 12), run(&f, a, 13), run(&f, 1, 10)], [ALLOW, ALLOW, NO_SUCH_CALL, KILL, KILL]);
     }

@@ -334,14 +334,16 @@ pub const LINE_MAX: usize = 64 * 1024;
 ///
 /// After fork, a page that either process writes becomes a private copy in
 /// the child. The parent writes the child count at every fork and reap; the
-/// child writes its flag and its first bytes of data. In one page, all that
-/// costs a child one page of memory, not three.
+/// child writes its first bytes of data. In one page, all that
+/// costs a child one page of memory, not two.
 #[repr(C, align(4096))]
 pub struct State {
     /// Live children: raised before fork, lowered on fork failure and on reap.
     pub children: AtomicU32,
-    /// The parent has its seccomp filter: a session adds its own (see
-    /// [`confine_session`]).
+    /// The parent has its filter, and so no_new_privs, which a child
+    /// inherits and could not set again under that filter (see
+    /// [`confine_session`]). The static build has no parent filter.
+    #[cfg(not(feature = "nolibc"))]
     pub filtered: AtomicBool,
     /// `-v`: the SIGCHLD handler logs every end.
     pub verbose: AtomicBool,
@@ -356,6 +358,7 @@ unsafe impl Sync for State {}
 
 pub static STATE: State = State {
     children: AtomicU32::new(0),
+    #[cfg(not(feature = "nolibc"))]
     filtered: AtomicBool::new(false),
     verbose: AtomicBool::new(false),
     dropped: AtomicU32::new(0),
@@ -462,15 +465,13 @@ pub fn ip_port(addr: &rustix::net::SocketAddrAny) -> Option<(rot13d::addr::Ip, u
     }
 }
 
-/// `prctl(option, arg, 0, 0, 0)`, for options that return 0 when all is
-/// well: another result is EPERM (see `confine_parent`).
+/// `prctl(option, arg, 0, 0, 0)`, for options that take numbers only.
 fn prctl(option: c_int, arg: usize) -> Result<()> {
     #[cfg(not(feature = "nolibc"))]
     // SAFETY: the options used here take only numbers. Through syscall(),
     // not prctl(): one C library function imported fewer.
     return match unsafe { libc::syscall(libc::SYS_prctl, option, arg, 0, 0, 0) } {
-        0 => Ok(()),
-        r if r > 0 => Err(Errno::PERM),
+        r if r >= 0 => Ok(()),
         _ => Err(errno()),
     };
     #[cfg(feature = "nolibc")]
@@ -498,9 +499,10 @@ fn seccomp(mode: usize, arg: usize) -> Result<()> {
 }
 
 /// `seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog)`—From now on this process and
-/// its children may make only the calls `filter` allows. The caller has set
-/// no_new_privs (which children inherit), as the kernel requires.
-#[cfg(all(target_arch = "x86_64", not(feature = "nolibc")))]
+/// its children may make only the calls `filter` allows (and those that
+/// every filter set before allows). The caller has set no_new_privs (which
+/// children inherit), as the kernel requires of an unprivileged process.
+#[cfg(target_arch = "x86_64")]
 fn seccomp_filter(filter: &[rot13d::sandbox::Insn]) -> Result<()> {
     /// `struct sock_fprog`.
     #[repr(C)]
@@ -514,11 +516,12 @@ fn seccomp_filter(filter: &[rot13d::sandbox::Insn]) -> Result<()> {
 
 /// The parent's confinement, once it listens. In the default build on
 /// x86_64: no_new_privs and the filter [`PARENT`](rot13d::sandbox::PARENT)
-/// (accept, fork, reap, log, end); its sessions then add
-/// [`SESSION`](rot13d::sandbox::SESSION). Elsewhere (the static build, other
-/// architectures) the parent has no filter, and `prctl(PR_GET_SECCOMP)`
-/// only asks whether the kernel has seccomp for its sessions' strict mode.
-/// An error means sessions will run unconfined: the caller says so.
+/// (accept, fork, reap, log, end). Elsewhere the parent has no filter, and
+/// `prctl(PR_GET_SECCOMP)` only asks whether its sessions can confine
+/// themselves: not where the kernel has no seccomp (EINVAL); and, where no
+/// session filter is written (other architectures), not under a filter
+/// already (a service manager's), which refuses strict mode (said as
+/// EPERM). An error means sessions will run unconfined: the caller says so.
 pub fn confine_parent() -> Result<()> {
     #[cfg(all(target_arch = "x86_64", not(feature = "nolibc")))]
     {
@@ -527,33 +530,37 @@ pub fn confine_parent() -> Result<()> {
         STATE.filtered.store(true, Relaxed);
         Ok(())
     }
-    // prctl(PR_GET_SECCOMP): EINVAL where the kernel has no seccomp; and
-    // under a filter already (a service manager's: systemd's
-    // SystemCallFilter=), the kernel refuses strict mode, said as EPERM.
-    #[cfg(not(all(target_arch = "x86_64", not(feature = "nolibc"))))]
-    prctl(21, 0)
+    #[cfg(feature = "nolibc")]
+    return prctl(21, 0);
+    #[cfg(all(not(target_arch = "x86_64"), not(feature = "nolibc")))]
+    // SAFETY: PR_GET_SECCOMP takes no pointer; it returns the mode.
+    match unsafe { libc::syscall(libc::SYS_prctl, 21, 0, 0, 0, 0) } {
+        0 => Ok(()),
+        r if r > 0 => Err(Errno::PERM),
+        _ => Err(errno()),
+    }
 }
 
 /// A session's last calls but its own reads and writes: from here on it can
 /// only read, write, return from a handler and end (`exit`); any other call
-/// kills it. Strict mode where it can be had (no_new_privs first, for the
-/// status it shows); under a filter already (the parent's, or a service
-/// manager's for -i) the kernel refuses strict mode, and the default build
-/// on x86_64 adds a filter of the same four calls instead.
+/// kills it. Strict mode, which allows just those four, where it can be
+/// had: it costs the least. A process under a filter already (the parent's,
+/// or a service manager's) cannot enter strict mode; there, on x86_64, a
+/// filter of the same four calls ([`SESSION`](rot13d::sandbox::SESSION))
+/// goes on top.
 pub fn confine_session() -> Result<()> {
     // The benchmark's build without confinement (Cargo.toml, `unconfined`).
     if cfg!(feature = "unconfined") {
         return Ok(());
     }
-    // Under the parent's filter, strict mode is known to fail: not tried.
-    #[cfg(all(target_arch = "x86_64", not(feature = "nolibc")))]
-    let strict = match STATE.filtered.load(Relaxed) {
-        true => Err(Errno::INVAL),
-        false => no_new_privs().and_then(|_| seccomp(0, 0)),
-    };
-    #[cfg(not(all(target_arch = "x86_64", not(feature = "nolibc"))))]
-    let strict = no_new_privs().and_then(|_| seccomp(0, 0));
-    #[cfg(all(target_arch = "x86_64", not(feature = "nolibc")))]
+    // Under the parent's filter strict mode is known to fail, and
+    // no_new_privs is set already (and prctl would be killed).
+    #[cfg(not(feature = "nolibc"))]
+    let filtered = STATE.filtered.load(Relaxed);
+    #[cfg(feature = "nolibc")]
+    let filtered = false;
+    let strict = if filtered { Err(Errno::INVAL) } else { no_new_privs().and_then(|_| seccomp(0, 0)) };
+    #[cfg(target_arch = "x86_64")]
     if strict.is_err() {
         return seccomp_filter(&rot13d::sandbox::SESSION);
     }

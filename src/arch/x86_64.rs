@@ -145,8 +145,7 @@ pub fn exit(code: i32) -> ! {
     }
 }
 
-/// `prctl(option, arg, 0, 0, 0)`—For the options that take numbers only
-/// and return 0 when all is well (see `sys::prctl`).
+/// `prctl(option, arg, 0, 0, 0)`—For the options that take numbers only.
 pub fn prctl(option: usize, arg: usize) -> Result<()> {
     let ret;
     // SAFETY: the callers' options take only numbers and touch no memory;
@@ -165,12 +164,7 @@ pub fn prctl(option: usize, arg: usize) -> Result<()> {
             options(nostack),
         );
     }
-    // A result other than 0 (PR_GET_SECCOMP's mode) is refused, as EPERM.
-    match check(ret) {
-        Ok(0) => Ok(()),
-        Ok(_) => Err(Errno::PERM),
-        Err(e) => Err(e),
-    }
+    check(ret).map(drop)
 }
 
 /// `seccomp(mode, 0, arg)`—Confines this process (see `sys::seccomp`).
