@@ -9,10 +9,11 @@
 //! kill for everything else. Written after OpenSSH's
 //! sandbox-seccomp-filter.c, with the allowed calls as a list, one a line.
 //!
-//! A process in filter mode cannot enter strict mode (the kernel refuses a
-//! change of mode), so a session forked from a filtered parent adds
-//! [`SESSION`], the same four calls strict mode allows, as a second filter;
-//! a session with no filter above it (`-i`) uses strict mode itself.
+//! A session uses strict mode where it can (it costs less: see
+//! `sys::confine_session`). A process in filter mode cannot enter strict
+//! mode (the kernel refuses a change of mode), so a session under a filter
+//! already (the parent's, or a service manager's) adds [`SESSION`], the
+//! same four calls strict mode allows, on top.
 
 /// One classic BPF instruction, as the kernel reads it (`struct sock_filter`).
 #[repr(C)]
@@ -171,7 +172,8 @@ mod calls {
 #[cfg(target_arch = "x86_64")]
 pub const PARENT: [Insn; filter_len(calls::PARENT.len(), calls::PARENT_ENOSYS.len())] = filter(&calls::PARENT, &calls::PARENT_ENOSYS);
 
-/// A forked session's filter, added to [`PARENT`].
+/// A session's filter, where it is under one already and strict mode is
+/// refused: on top of [`PARENT`], or of a service manager's.
 #[cfg(target_arch = "x86_64")]
 pub const SESSION: [Insn; filter_len(calls::SESSION.len(), 0)] = filter(&calls::SESSION, &[]);
 
