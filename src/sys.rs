@@ -465,53 +465,71 @@ pub fn ip_port(addr: &rustix::net::SocketAddrAny) -> Option<(rot13d::addr::Ip, u
     }
 }
 
-/// `prctl(option, arg, 0, 0, 0)`, for options that take numbers only.
-fn prctl(option: c_int, arg: usize) -> Result<()> {
+/// `prctl(option, arg, arg3, 0, 0)`.
+fn prctl(option: c_int, arg: usize, arg3: usize) -> Result<()> {
     #[cfg(not(feature = "nolibc"))]
-    // SAFETY: the options used here take only numbers. Through syscall(),
-    // not prctl(): one C library function imported fewer.
-    return match unsafe { libc::syscall(libc::SYS_prctl, option, arg, 0, 0, 0) } {
+    // SAFETY: the options used here take numbers, or (PR_SET_SECCOMP's
+    // filter mode) a live `sock_fprog` the kernel copies before it returns.
+    // Through syscall(), not prctl(): one C library function imported fewer.
+    return match unsafe { libc::syscall(libc::SYS_prctl, option, arg, arg3, 0, 0) } {
         r if r >= 0 => Ok(()),
         _ => Err(errno()),
     };
     #[cfg(feature = "nolibc")]
-    arch::prctl(option as usize, arg)
+    arch::prctl(option as usize, arg, arg3)
 }
 
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`—Nothing this process or its children
 /// run can gain privileges (setuid bits, file capabilities) from now on;
 /// the kernel requires it before an unprivileged process sets a filter.
 fn no_new_privs() -> Result<()> {
-    prctl(38, 1)
+    prctl(38, 1, 0)
 }
 
-/// `seccomp(SECCOMP_SET_MODE_*, 0, arg)`.
-fn seccomp(mode: usize, arg: usize) -> Result<()> {
-    #[cfg(not(feature = "nolibc"))]
-    // SAFETY: `arg` is null (strict mode) or a live `sock_fprog` whose
-    // instructions the kernel copies before the call returns.
-    return match unsafe { libc::syscall(libc::SYS_seccomp, mode, 0, arg) } {
+/// `prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT)`—From now on this process
+/// can only read, write, return from a handler and `exit`.
+fn strict_mode() -> Result<()> {
+    prctl(22, 1, 0)
+}
+
+/// `struct sock_fprog`: a filter as the kernel takes it.
+#[cfg(target_arch = "x86_64")]
+#[repr(C)]
+struct Program {
+    len: u16,
+    filter: *const rot13d::sandbox::Insn,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Program {
+    fn of(filter: &[rot13d::sandbox::Insn]) -> Program {
+        Program { len: filter.len() as u16, filter: filter.as_ptr() }
+    }
+}
+
+/// `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)`—From now on this
+/// process and its children may make only the calls `filter` allows (and
+/// those that every filter set before allows). The caller has set
+/// no_new_privs (which children inherit), as the kernel requires of an
+/// unprivileged process. Through prctl, as strict mode: the seccomp call
+/// does the same but came only with Linux 3.17, filters with 3.5.
+#[cfg(target_arch = "x86_64")]
+fn prctl_filter(filter: &[rot13d::sandbox::Insn]) -> Result<()> {
+    prctl(22, 2, &Program::of(filter) as *const Program as usize)
+}
+
+/// `seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog)`—The same through the seccomp
+/// call: the parent's filter allows that call, not prctl, so the parent
+/// sets its filter this way only where its sessions can add theirs so.
+#[cfg(all(target_arch = "x86_64", not(feature = "nolibc")))]
+fn seccomp_filter(filter: &[rot13d::sandbox::Insn]) -> Result<()> {
+    let prog = Program::of(filter);
+    // SAFETY: `prog` is a live `sock_fprog` whose instructions the kernel
+    // copies before the call returns.
+    match unsafe { libc::syscall(libc::SYS_seccomp, 1, 0, &prog as *const Program) } {
         0 => Ok(()),
         _ => Err(errno()),
-    };
-    #[cfg(feature = "nolibc")]
-    arch::seccomp(mode, arg)
-}
-
-/// `seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog)`—From now on this process and
-/// its children may make only the calls `filter` allows (and those that
-/// every filter set before allows). The caller has set no_new_privs (which
-/// children inherit), as the kernel requires of an unprivileged process.
-#[cfg(target_arch = "x86_64")]
-fn seccomp_filter(filter: &[rot13d::sandbox::Insn]) -> Result<()> {
-    /// `struct sock_fprog`.
-    #[repr(C)]
-    struct Program {
-        len: u16,
-        filter: *const rot13d::sandbox::Insn,
     }
-    let prog = Program { len: filter.len() as u16, filter: filter.as_ptr() };
-    seccomp(1, &prog as *const Program as usize)
 }
 
 /// The parent's confinement, once it listens. In the default build on
@@ -526,12 +544,20 @@ pub fn confine_parent() -> Result<()> {
     #[cfg(all(target_arch = "x86_64", not(feature = "nolibc")))]
     {
         no_new_privs()?;
-        seccomp_filter(&rot13d::sandbox::PARENT)?;
-        STATE.filtered.store(true, Relaxed);
-        Ok(())
+        match seccomp_filter(&rot13d::sandbox::PARENT) {
+            Ok(()) => {
+                STATE.filtered.store(true, Relaxed);
+                Ok(())
+            }
+            // Before Linux 3.17 there is no seccomp call: the server goes
+            // without its filter (rot13d(8), CONFINEMENT), and its sessions
+            // confine themselves through prctl, if the kernel has seccomp.
+            Err(Errno::NOSYS) => prctl(21, 0, 0),
+            Err(e) => Err(e),
+        }
     }
     #[cfg(feature = "nolibc")]
-    return prctl(21, 0);
+    return prctl(21, 0, 0);
     #[cfg(all(not(target_arch = "x86_64"), not(feature = "nolibc")))]
     // SAFETY: PR_GET_SECCOMP takes no pointer; it returns the mode.
     match unsafe { libc::syscall(libc::SYS_prctl, 21, 0, 0, 0, 0) } {
@@ -559,10 +585,14 @@ pub fn confine_session() -> Result<()> {
     let filtered = STATE.filtered.load(Relaxed);
     #[cfg(feature = "nolibc")]
     let filtered = false;
-    let strict = if filtered { Err(Errno::INVAL) } else { no_new_privs().and_then(|_| seccomp(0, 0)) };
+    let strict = if filtered { Err(Errno::INVAL) } else { no_new_privs().and_then(|_| strict_mode()) };
     #[cfg(target_arch = "x86_64")]
     if strict.is_err() {
-        return seccomp_filter(&rot13d::sandbox::SESSION);
+        #[cfg(not(feature = "nolibc"))]
+        if filtered {
+            return seccomp_filter(&rot13d::sandbox::SESSION);
+        }
+        return prctl_filter(&rot13d::sandbox::SESSION);
     }
     strict
 }

@@ -145,18 +145,20 @@ pub fn exit(code: i32) -> ! {
     }
 }
 
-/// `prctl(option, arg, 0, 0, 0)`—For the options that take numbers only.
-pub fn prctl(option: usize, arg: usize) -> Result<()> {
+/// `prctl(option, arg, arg3, 0, 0)`—For the options used here: numbers,
+/// or a `sock_fprog` for PR_SET_SECCOMP (see `sys::prctl`).
+pub fn prctl(option: usize, arg: usize, arg3: usize) -> Result<()> {
     let ret;
-    // SAFETY: the callers' options take only numbers and touch no memory;
-    // the instruction clobbers only rax, rcx and r11.
+    // SAFETY: prctl reads at most the `sock_fprog` a caller passes for a
+    // filter, which it keeps alive for the call; the instruction clobbers
+    // only rax, rcx and r11.
     unsafe {
         asm!(
-            "syscall", // prctl (157) in eax; option, arg, then three zeros (the kernel checks them)
+            "syscall", // prctl (157) in eax; option, arg, arg3, then two zeros (the kernel checks them)
             inlateout("rax") 157isize => ret,
             in("rdi") option,
             in("rsi") arg,
-            in("rdx") 0,
+            in("rdx") arg3,
             in("r10") 0,
             in("r8") 0,
             lateout("rcx") _, // the syscall instruction saves rip here
@@ -165,13 +167,6 @@ pub fn prctl(option: usize, arg: usize) -> Result<()> {
         );
     }
     check(ret).map(drop)
-}
-
-/// `seccomp(mode, 0, arg)`—Confines this process (see `sys::seccomp`).
-pub fn seccomp(mode: usize, arg: usize) -> Result<()> {
-    // SAFETY: seccomp (317) reads at most the `sock_fprog` at `arg` and its
-    // instructions, which the caller keeps alive for the call.
-    check(unsafe { syscall::<317, 0>(mode, 0, arg) }).map(drop)
 }
 
 /// `fork()`—Creates a child; returns its pid, or 0 in the child.
