@@ -96,15 +96,18 @@ fn main(mut args: sys::CStrs, env: sys::CStrs, line: sys::LineBuffer) -> c_int {
 /// (rot13d(8), CONFINEMENT). Where the kernel has no seccomp, the server
 /// still serves, but never without saying so: even under -q.
 fn confine_parent(cfg: &Config) {
-    if let Err(e) = sys::confine_parent() {
+    let confined = sys::confine_parent();
+    if let Err(e) = confined {
         unconfined(e);
     }
-    // No filter is written for other architectures: said under -v. (The
-    // static build, x86_64 only, has none either, for its size: the man
-    // page says so, as there are no bytes left to.)
-    #[cfg(not(target_arch = "x86_64"))]
-    if cfg.log == Log::Verbose {
-        sys::say(&mut Msg::new(b"no seccomp filter for this architecture: the server is unconfined, its sessions are not"));
+    // The default build has no filter for the server on other
+    // architectures (none is written) or before Linux 3.17 (no seccomp
+    // call), while its sessions confine themselves: said under -v. (The
+    // static build has none at all, for its size: the man page says so, as
+    // there are no bytes left to.)
+    #[cfg(not(feature = "nolibc"))]
+    if confined.is_ok() && cfg.log == Log::Verbose && !sys::parent_filtered() {
+        sys::say(&mut Msg::new(b"no seccomp filter for the server here: its sessions have theirs"));
     }
     let _ = cfg;
 }

@@ -532,6 +532,13 @@ fn seccomp_filter(filter: &[rot13d::sandbox::Insn]) -> Result<()> {
     }
 }
 
+/// Whether the server runs under its own filter (the default build, from
+/// [`confine_parent`] on).
+#[cfg(not(feature = "nolibc"))]
+pub fn parent_filtered() -> bool {
+    STATE.filtered.load(Relaxed)
+}
+
 /// The parent's confinement, once it listens. In the default build on
 /// x86_64: no_new_privs and the filter [`PARENT`](rot13d::sandbox::PARENT)
 /// (accept, fork, reap, log, end). Elsewhere the parent has no filter, and
