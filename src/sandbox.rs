@@ -114,15 +114,12 @@ mod nr {
     pub const NANOSLEEP: u16 = 35;
     pub const ACCEPT: u16 = 43;
     pub const SETSOCKOPT: u16 = 54;
-    pub const CLONE: u16 = 56;
     pub const FORK: u16 = 57;
     pub const EXIT: u16 = 60;
     pub const WAIT4: u16 = 61;
     pub const RT_SIGSUSPEND: u16 = 130;
     pub const PPOLL: u16 = 271;
-    pub const SET_ROBUST_LIST: u16 = 273;
     pub const SECCOMP: u16 = 317;
-    pub const CLONE3: u16 = 435;
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -132,11 +129,9 @@ mod calls {
     /// What the parent's accept loop calls, in either build, and what a
     /// child calls before it adds [`SESSION`](super::SESSION). A session's
     /// calls must pass both filters, so its reads are here too.
-    pub const PARENT: [u16; 17] = [
+    pub const PARENT: [u16; 15] = [
         ACCEPT,          // the loop's one job
-        FORK,            // a child per connection (static build)
-        CLONE,           // the same through the C library's fork()
-        SET_ROBUST_LIST, // glibc's fork(), in the child
+        FORK,            // a child per connection (the system call, in both builds)
         WAIT4,           // the SIGCHLD handler's reaping
         RT_SIGACTION,    // SIGCHLD and SIGPIPE at the first connection; a child's defaults
         RT_SIGPROCMASK,  // SIGCHLD held back around fork
@@ -152,11 +147,11 @@ mod calls {
         EXIT,            // SIGTERM's exit; a child's end
     ];
 
-    /// Newer calls the C library tries first: answered ENOSYS, so that it
-    /// falls back to one above instead of the process being killed.
-    pub const PARENT_ENOSYS: [u16; 1] = [
-        CLONE3, // glibc's fork() may try it before clone
-    ];
+    /// Newer calls a C library tries first, to be answered ENOSYS so that
+    /// it falls back to one above instead of the process being killed.
+    /// None now: glibc's fork() tried clone3 before clone, but both builds
+    /// make fork as the system call (`sys::fork`).
+    pub const PARENT_ENOSYS: [u16; 0] = [];
 
     /// What strict mode allows: all a session needs once it has its
     /// connection, its timeouts and its signals set.
@@ -204,10 +199,10 @@ mod tests {
         for nr in calls::PARENT {
             assert_eq!(run(&parent, THIS_ARCH, nr as u32), ALLOW, "{nr}");
         }
-        assert_eq!(run(&parent, THIS_ARCH, nr::CLONE3 as u32), NO_SUCH_CALL);
         use libc::*;
         for nr in [SYS_execve, SYS_execveat, SYS_open, SYS_openat, SYS_socket, SYS_connect, SYS_bind, SYS_ptrace,
-            SYS_mprotect, SYS_mmap, SYS_kill, SYS_setuid, SYS_prctl, SYS_recvfrom, SYS_sendto, SYS_getpeername, SYS_ioctl]
+            SYS_mprotect, SYS_mmap, SYS_kill, SYS_setuid, SYS_prctl, SYS_recvfrom, SYS_sendto, SYS_getpeername, SYS_ioctl,
+            SYS_clone, SYS_clone3]
         {
             assert_eq!(run(&parent, THIS_ARCH, nr as u32), KILL, "{nr}");
         }
@@ -222,11 +217,11 @@ mod tests {
     fn the_numbers_are_the_c_librarys() {
         use libc::*;
         let ours = [nr::READ, nr::WRITE, nr::CLOSE, nr::RT_SIGACTION, nr::RT_SIGPROCMASK, nr::RT_SIGRETURN,
-            nr::NANOSLEEP, nr::ACCEPT, nr::SETSOCKOPT, nr::CLONE, nr::FORK, nr::EXIT, nr::WAIT4, nr::RT_SIGSUSPEND,
-            nr::PPOLL, nr::SET_ROBUST_LIST, nr::SECCOMP, nr::CLONE3];
+            nr::NANOSLEEP, nr::ACCEPT, nr::SETSOCKOPT, nr::FORK, nr::EXIT, nr::WAIT4, nr::RT_SIGSUSPEND,
+            nr::PPOLL, nr::SECCOMP];
         let libc = [SYS_read, SYS_write, SYS_close, SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigreturn,
-            SYS_nanosleep, SYS_accept, SYS_setsockopt, SYS_clone, SYS_fork, SYS_exit, SYS_wait4, SYS_rt_sigsuspend,
-            SYS_ppoll, SYS_set_robust_list, SYS_seccomp, SYS_clone3];
+            SYS_nanosleep, SYS_accept, SYS_setsockopt, SYS_fork, SYS_exit, SYS_wait4, SYS_rt_sigsuspend,
+            SYS_ppoll, SYS_seccomp];
         assert_eq!(ours.map(|n| n as i64), libc);
     }
 

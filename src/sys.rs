@@ -136,17 +136,24 @@ pub enum Fork {
 }
 
 /// `fork()`—Creates a child process, a copy of this one.
+///
+/// On x86_64 the bare system call, in the default build too: the C
+/// library's fork() runs its at-fork handlers and resets its locks in the
+/// child (malloc's, stdio's, its thread block), which a child that only
+/// makes system calls does not need and which cost every session pages of
+/// its own and time. (The child calls nothing of the C library's but
+/// sigaction and syscall.)
 #[inline(always)] // one caller; out of line, the Result goes through memory
 pub fn fork() -> Result<Fork> {
-    #[cfg(not(feature = "nolibc"))]
+    #[cfg(not(target_arch = "x86_64"))]
     // SAFETY: the process is single-threaded, so the child may call anything
     // the parent could.
     let pid = unsafe { libc::fork() };
-    #[cfg(not(feature = "nolibc"))]
+    #[cfg(not(target_arch = "x86_64"))]
     if pid < 0 {
         return Err(errno());
     }
-    #[cfg(feature = "nolibc")]
+    #[cfg(target_arch = "x86_64")]
     let pid = arch::fork()?;
     Ok(if pid == 0 { Fork::Child } else { Fork::Parent(pid) })
 }
