@@ -1,10 +1,11 @@
 //! The platform seam: the binary's one door to the kernel besides rustix, and
 //! (with `arch`) the only place `unsafe` is allowed.
 //!
-//! The default build gets fork, sigaction and its entry point from the C
-//! library, and makes exit, rt_sigprocmask, rt_sigsuspend, prctl and seccomp
-//! through its `syscall()`; the `nolibc` build gets the same from `arch` as
-//! raw system calls. Everything else is rustix, inline, in both.
+//! The default build gets sigaction and its entry point from the C library
+//! (and fork, but on x86_64, where `arch` makes the bare call), and makes
+//! exit, rt_sigprocmask, rt_sigsuspend, prctl and seccomp through its
+//! `syscall()`; the `nolibc` build gets the same from `arch` as raw system
+//! calls. Everything else is rustix, inline, in both.
 #![allow(unsafe_code)]
 
 use core::ffi::c_int;

@@ -1,10 +1,11 @@
 //! x86_64 Linux without libc: the entry point, the signal restorer, and the
-//! few system calls rustix leaves to a C library (fork, exit, signals), for
-//! the `nolibc` build; and for both builds, the stack of its own that keeps
-//! the kernel's stack out of children. Nothing else in the program uses
+//! few system calls rustix leaves to a C library (fork, exit, signals,
+//! prctl), for the `nolibc` build; and for both builds, the stack of its
+//! own that keeps the kernel's stack out of children, and fork as the bare
+//! system call (see `sys::fork`). Nothing else in the program uses
 //! assembly.
 #![allow(unsafe_code)]
-// The default build takes only the stack of its own from here.
+// The default build takes only the stack of its own and fork from here.
 #![cfg_attr(not(feature = "nolibc"), allow(dead_code))]
 
 use core::arch::{asm, naked_asm};
