@@ -541,10 +541,12 @@ fn seccomp_filter(filter: &[rot13d::sandbox::Insn]) -> Result<()> {
 }
 
 /// Whether the server runs under its own filter (the default build, from
-/// [`confine_parent`] on).
-#[cfg(not(feature = "nolibc"))]
+/// [`confine_parent`] on; the static build has none).
 pub fn parent_filtered() -> bool {
-    STATE.filtered.load(Relaxed)
+    #[cfg(not(feature = "nolibc"))]
+    return STATE.filtered.load(Relaxed);
+    #[cfg(feature = "nolibc")]
+    false
 }
 
 /// The parent's confinement, once it listens. In the default build on
@@ -596,10 +598,7 @@ pub fn confine_session() -> Result<()> {
     }
     // Under the parent's filter strict mode is known to fail, and
     // no_new_privs is set already (and prctl would be killed).
-    #[cfg(not(feature = "nolibc"))]
-    let filtered = STATE.filtered.load(Relaxed);
-    #[cfg(feature = "nolibc")]
-    let filtered = false;
+    let filtered = parent_filtered();
     let strict = if filtered { Err(Errno::INVAL) } else { no_new_privs().and_then(|_| strict_mode()) };
     #[cfg(target_arch = "x86_64")]
     if strict.is_err() {
