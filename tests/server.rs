@@ -184,10 +184,7 @@ fn usage_errors_exit_2_with_a_hint() {
         (&["-c", "0"], "rot13d: bad value for -c: 0 (rot13d -h for help)\n"),
         (&["extra"], "rot13d: unexpected argument: extra (rot13d -h for help)\n"),
     ];
-    for (args, want) in cases {
-        let (code, out, err) = run(args);
-        assert_eq!((code, out.as_str(), err.as_str()), (2, "", *want), "{args:?}");
-    }
+    assert_usage_errors(cases);
 }
 
 #[test]

@@ -215,6 +215,15 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
+/// Runs each command line of `cases` and checks that it is a usage error:
+/// status 2, nothing on stdout, exactly the message given on stderr.
+pub fn assert_usage_errors(cases: &[(&[&str], &str)]) {
+    for (args, want) in cases {
+        let (code, out, err) = run(args);
+        assert_eq!((code, out.as_str(), err.as_str()), (2, "", *want), "{args:?}");
+    }
+}
+
 /// Starts `rot13d -i ARGS` on the server side of a fresh loopback
 /// connection from `from` (stdin and stdout that socket, stderr piped),
 /// after `prepare` has had the command; returns the client's end and the
