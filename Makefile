@@ -10,45 +10,52 @@ DESTDIR ?=
 RELEASE := target/release/rot13d
 STATIC  := target/static/rot13d
 
-.PHONY: all release static run test test-unit test-release test-static test-install lint-units security-units image test-image size size-check size-lines trace bench bench-tools bench-unconfined bench-seccomp bench-smoke install install-static install-units uninstall clean
+.PHONY: all release static run test test-unit test-release test-static lint test-install lint-units security-units image test-image size size-check size-lines trace bench bench-tools bench-unconfined bench-seccomp bench-smoke install install-static install-units uninstall clean
 
 all: release
 
-# The default build: no_std, panic=abort, linked to the system C library.
-# tools/sstrip.py then drops the section headers, which only tools read
-# (the kernel and the loader use the program headers): 1.5 KB of 13.6.
+# The default build: no_std, panic=abort, entered through the system C
+# library's start-up code. tools/sstrip.py then drops the section headers,
+# which only tools read (the kernel and the loader use the program headers).
 release:
 	$(CARGO) build --release --locked
 	python3 tools/sstrip.py $(RELEASE)
 
-# The libc-free static build (x86_64): the same source with --features nolibc,
-# in its own profile so it lands in target/static/ without clobbering release.
-# Two code generation flags for this build only (cargo has no per-profile
-# rustflags on stable):
-# - relocation-model=static: the binary loads at a fixed address, so
-#   addresses are 5-byte immediates (`mov $addr, %esi`) instead of 7-byte
-#   RIP-relative `lea`s (-170 bytes);
-# - inline-threshold=0: LLVM inlines only what costs nothing (or is called
-#   once), where opt-level "z" would still copy small helpers into every
-#   caller (-180 bytes); the ROT13 loop stays inlined (`make bench` checks).
-STATIC_RUSTFLAGS := -C relocation-model=static -C llvm-args=-inline-threshold=0
+# The libc-free static build: the same source with the feature nolibc
+# instead of libc, in its own profile so it lands in target/static/ without
+# clobbering release. One code generation flag for this build only (cargo
+# has no per-profile rustflags on stable): relocation-model=static, because
+# the binary loads at a fixed address and needs no position-independent
+# code (and its zero-filled data then takes no room in the file).
+STATIC_RUSTFLAGS := -C relocation-model=static
+STATIC_FEATURES := --no-default-features --features nolibc
 static:
-	RUSTFLAGS="$(STATIC_RUSTFLAGS)" $(CARGO) build --profile static --features nolibc --locked
+	RUSTFLAGS="$(STATIC_RUSTFLAGS)" $(CARGO) build --profile static $(STATIC_FEATURES) --locked
 	python3 tools/sstrip.py $(STATIC)
 
 # `make run ARGS='-p 0 -v'`: build, then serve in the foreground.
 run: release
 	$(RELEASE) $(ARGS)
 
-# The hard size limits, checked by size-check (part of make test).
-LIMIT_RELEASE := 14336
-LIMIT_STATIC  := 10240
+# Guard rails against bloat (a core::fmt path, a table that should be
+# computed), not a target: checked by size-check, part of make test, on
+# x86_64 (README, "Builds and size").
+LIMIT_RELEASE := 24576
+LIMIT_STATIC  := 20480
 
 # Tests marked #[ignore = "needs root"] run where we are root; elsewhere
 # cargo counts them as ignored (skipped), never as passed.
 ROOT_TESTS := $(if $(filter 0,$(shell id -u)),--include-ignored,)
 
-test: test-unit test-release test-static test-install lint-units security-units test-image size-check bench-smoke
+test: lint test-unit test-release test-static test-install lint-units security-units test-image size-check bench-smoke
+
+# Formatting, and clippy with warnings as errors, for both builds (the
+# static one is its own set of features) and the tests.
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --bins $(STATIC_FEATURES) -- -D warnings
+	@echo "lint: 3 passed, 0 failed"
 
 test-unit:
 	$(CARGO) test --locked --lib
@@ -210,7 +217,7 @@ bench: release static bench-unconfined bench-tools $(BENCH_C)
 # The static build with sessions left unconfined (feature `unconfined`), for
 # the benchmark's row that shows what confinement costs; never installed.
 bench-unconfined:
-	RUSTFLAGS="$(STATIC_RUSTFLAGS)" $(CARGO) build --profile static --features nolibc,unconfined --locked --target-dir target/unconfined
+	RUSTFLAGS="$(STATIC_RUSTFLAGS)" $(CARGO) build --profile static $(STATIC_FEATURES),unconfined --locked --target-dir target/unconfined
 	python3 tools/sstrip.py target/unconfined/static/rot13d
 
 # What seccomp strict mode costs a process, apart from rot13d (README,
@@ -229,7 +236,7 @@ bench-smoke: release static bench-unconfined $(BENCH_C)
 # (a copy built with line tables, in its own directory).
 size-lines:
 	RUSTFLAGS="$(STATIC_RUSTFLAGS)" CARGO_PROFILE_STATIC_DEBUG=line-tables-only CARGO_PROFILE_STATIC_STRIP=false \
-	  $(CARGO) build --profile static --features nolibc --locked --target-dir target/size-lines
+	  $(CARGO) build --profile static $(STATIC_FEATURES) --locked --target-dir target/size-lines
 	python3 tools/size-by-line.py target/size-lines/static/rot13d
 
 clean:

@@ -1,5 +1,6 @@
-//! Numeric addresses and numbers: parsing for the command line, printing for
-//! the startup line and the log, without `core::fmt` or `core::net`'s parser.
+//! Numeric addresses and numbers: parsing for the command line (`-l` in
+//! every form it takes), printing for the startup line and the log, without
+//! `core::fmt` or `core::net`'s parser.
 
 use crate::msg::Msg;
 
@@ -35,16 +36,26 @@ impl Ip {
         (b[..12] == MAPPED).then_some([b[12], b[13], b[14], b[15]])
     }
 
-    /// The key for per-host counting: a client counts once whether it came in
-    /// over an IPv4 or an IPv6 socket.
-    pub fn key(&self) -> u128 {
-        u128::from_ne_bytes(self.bytes)
+    /// Whether this is an IPv6 link-local address (`fe80::/10`), which
+    /// means nothing without the interface it is on.
+    pub fn is_link_local(&self) -> bool {
+        self.bytes[0] == 0xfe && self.bytes[1] & 0xc0 == 0x80
+    }
+
+    /// The key for `-C`, which counts sessions per client: an IPv4 address
+    /// is a client (whether it came in over an IPv4 or an IPv6 socket), and
+    /// so is an IPv6 /64, the least a site or a host is given: one host
+    /// with a /64 has 2^64 addresses to come from.
+    pub fn client_key(&self) -> u128 {
+        let n = u128::from_be_bytes(self.bytes);
+        if self.ipv4().is_some() { n } else { n & !(u64::MAX as u128) }
     }
 }
 
-/// Parses a decimal number from 0 to `max`: digits only, no sign, no overflow.
-pub fn parse_num(s: &[u8], max: u32) -> Option<u32> {
-    if s.is_empty() || s.len() > 10 {
+/// Parses a decimal number from 0 to `max`: digits only, no sign, no
+/// overflow.
+pub fn parse_num(s: &[u8], max: u64) -> Option<u64> {
+    if s.is_empty() || s.len() > 20 {
         return None;
     }
     let mut n: u64 = 0;
@@ -52,9 +63,9 @@ pub fn parse_num(s: &[u8], max: u32) -> Option<u32> {
         if !c.is_ascii_digit() {
             return None;
         }
-        n = n * 10 + (c - b'0') as u64;
+        n = n.checked_mul(10)?.checked_add((c - b'0') as u64)?;
     }
-    if n <= max as u64 { Some(n as u32) } else { None }
+    (n <= max).then_some(n)
 }
 
 /// Parses a dotted quad, as inet_pton does: four decimal parts of 0-255, no
@@ -171,13 +182,58 @@ pub fn parse_v6(s: &[u8]) -> Option<[u8; 16]> {
     Some(out)
 }
 
-/// Parses a numeric IPv4 or IPv6 address (`-l`).
-#[allow(clippy::manual_contains)] // `contains` brings a word-at-a-time memchr: more code, for a few bytes
+/// Whether `s` holds the byte `c`. (A plain loop: `[u8]::contains` brings
+/// a word-at-a-time search, more code than these few bytes need.)
+#[allow(clippy::manual_contains)]
+fn has(s: &[u8], c: u8) -> bool {
+    s.iter().any(|&b| b == c)
+}
+
+/// Parses a numeric IPv4 or IPv6 address.
 pub fn parse_ip(s: &[u8]) -> Option<Ip> {
-    if s.iter().any(|&c| c == b':') {
-        parse_v6(s).map(Ip::v6)
-    } else {
-        parse_v4(s).map(Ip::v4)
+    if has(s, b':') { parse_v6(s).map(Ip::v6) } else { parse_v4(s).map(Ip::v4) }
+}
+
+/// Why a `-l` value is not an address rot13d can listen on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BadAddr {
+    /// Neither form of numeric address (nor one with a port: that is `-p`).
+    NotAnAddress,
+    /// A host name: rot13d has no resolver (and perhaps no /etc/hosts).
+    Name,
+    /// `localhost`, whose addresses everyone knows.
+    Localhost,
+    /// A link-local address, which would need its interface (`%eth0`).
+    LinkLocal,
+}
+
+impl BadAddr {
+    /// What a usage message says after the value.
+    pub fn words(self) -> &'static [u8] {
+        match self {
+            BadAddr::NotAnAddress => b"not a numeric IPv4 or IPv6 address (a port goes in -p)",
+            BadAddr::Name => b"a name: give an address",
+            BadAddr::Localhost => b"a name: give 127.0.0.1 or ::1",
+            BadAddr::LinkLocal => b"link-local: use :: instead",
+        }
+    }
+}
+
+/// Parses `-l`'s value: `0` (any address: `::`, which takes IPv4 too), an
+/// IPv4 address, or an IPv6 address, bare or in brackets (the form the
+/// startup line prints). What people type instead gets a reason.
+pub fn parse_listen(s: &[u8]) -> Result<Ip, BadAddr> {
+    if s == b"0" {
+        return Ok(Ip::v6([0; 16]));
+    }
+    let addr = s.strip_prefix(b"[").and_then(|r| r.strip_suffix(b"]")).unwrap_or(s);
+    match parse_ip(addr) {
+        Some(ip) if ip.is_link_local() => Err(BadAddr::LinkLocal),
+        Some(ip) => Ok(ip),
+        None if has(addr, b'%') => Err(BadAddr::LinkLocal),
+        None if addr.starts_with(b"localhost") || addr.starts_with(b"ip6-localhost") => Err(BadAddr::Localhost),
+        None if addr.first().is_some_and(u8::is_ascii_alphabetic) && !has(addr, b':') => Err(BadAddr::Name),
+        None => Err(BadAddr::NotAnAddress),
     }
 }
 
@@ -194,7 +250,7 @@ impl Msg {
                 if i > 0 {
                     self.push(b".");
                 }
-                self.num(o as u32);
+                self.num(o as u64);
             }
             return self;
         }
@@ -230,37 +286,92 @@ impl Msg {
             self.push(b"[");
         }
         self.ip(ip);
-        self.push(if ip.v6 { b"]:" } else { b":" }).num(port as u32)
+        self.push(if ip.v6 { b"]:" } else { b":" }).num(port as u64)
     }
-
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::frame::tests::Rng;
+    use crate::testutil::{Rng, show};
     use std::net::{Ipv4Addr, Ipv6Addr};
-
-    pub(crate) fn show(ip: Ip) -> String {
-        let mut m = Msg::plain();
-        let l = m.ip(ip).line();
-        String::from_utf8(l[..l.len() - 1].to_vec()).unwrap()
-    }
 
     #[test]
     fn numbers() {
         assert_eq!(parse_num(b"0", 65535), Some(0));
         assert_eq!(parse_num(b"65535", 65535), Some(65535));
-        assert_eq!(parse_num(b"4294967295", u32::MAX), Some(u32::MAX));
+        assert_eq!(parse_num(b"4294967295", u32::MAX as u64), Some(u32::MAX as u64));
+        assert_eq!(parse_num(b"18446744073709551615", u64::MAX), Some(u64::MAX));
         for bad in [&b""[..], b"65536", b"-1", b"+1", b"1x", b" 1", b"99999999999", b"0x10"] {
             assert_eq!(parse_num(bad, 65535), None, "{:?}", bad);
+        }
+        assert_eq!(parse_num(b"18446744073709551616", u64::MAX), None);
+        assert_eq!(parse_num(b"99999999999999999999", u64::MAX), None);
+    }
+
+    fn listen(s: &str) -> Result<String, BadAddr> {
+        parse_listen(s.as_bytes()).map(show)
+    }
+
+    #[test]
+    fn listen_takes_addresses_as_people_type_them() {
+        for (s, want) in [
+            ("0", "::"),
+            ("127.0.0.1", "127.0.0.1"),
+            ("::1", "::1"),
+            ("[::1]", "::1"),
+            ("[::]", "::"),
+            ("fec0::1", "fec0::1"),
+        ] {
+            assert_eq!(listen(s), Ok(want.to_string()), "{s}");
+        }
+        let bad = [
+            ("localhost", BadAddr::Localhost),
+            ("example.com", BadAddr::Name),
+            ("1.2.3", BadAddr::NotAnAddress),
+            ("::g", BadAddr::NotAnAddress),
+            ("[::1", BadAddr::NotAnAddress),
+            ("1.2.3.4:80", BadAddr::NotAnAddress),
+            ("[::1]:80", BadAddr::NotAnAddress),
+            ("localhost:80", BadAddr::Localhost),
+            ("fe80::1", BadAddr::LinkLocal),
+            ("fe80::1%eth0", BadAddr::LinkLocal),
+            ("[fe80::1%2]", BadAddr::LinkLocal),
+            ("", BadAddr::NotAnAddress),
+        ];
+        for (s, why) in bad {
+            assert_eq!(listen(s), Err(why), "{s}");
         }
     }
 
     #[test]
+    fn clients_are_ipv4_addresses_and_ipv6_slash_64s() {
+        let key = |s: &str| parse_ip(s.as_bytes()).unwrap().client_key();
+        assert_eq!(key("10.0.0.1"), key("::ffff:10.0.0.1"));
+        assert_ne!(key("10.0.0.1"), key("10.0.0.2"));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::1"), key("::2"));
+    }
+
+    #[test]
     fn v4_like_std() {
-        for s in ["0.0.0.0", "127.0.0.1", "255.255.255.255", "1.2.3.4", "10.0.0.07", "1.2.3",
-                  "1.2.3.4.5", "256.1.1.1", "1..2.3", "", ".1.2.3", "1.2.3.", "01.2.3.4", "a.b.c.d"] {
+        for s in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "255.255.255.255",
+            "1.2.3.4",
+            "10.0.0.07",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "1..2.3",
+            "",
+            ".1.2.3",
+            "1.2.3.",
+            "01.2.3.4",
+            "a.b.c.d",
+        ] {
             let std = s.parse::<Ipv4Addr>().ok().map(|a| a.octets());
             assert_eq!(parse_v4(s.as_bytes()), std, "{s}");
         }
@@ -279,11 +390,28 @@ pub(crate) mod tests {
             ("1:2:3:4:5:6:7:8", Some("1:2:3:4:5:6:7:8")),
             ("1:2:3:4:5:6:1.2.3.4", Some("1:2:3:4:5:6:102:304")),
             ("1:0:3:4:5:6:7:8", Some("1:0:3:4:5:6:7:8")),
-            (":::", None), ("1:::2", None), ("1::2::3", None), (":1::2", None), ("1::2:", None),
-            ("1:2:3:4:5:6:7:8:9", None), ("1:2:3:4:5:6:7", None), ("12345::", None), ("1:2:3:4:5:6:7:8::", None),
-            ("1:2:3:4:5:6:7::", Some("1:2:3:4:5:6:7:0")), ("::2:3:4:5:6:7:8", Some("0:2:3:4:5:6:7:8")), ("1:2:3:4:5:6::1.2.3.4", None),
-            ("::0:1.2.3.4", Some("::102:304")), (":1::", None), ("1::2:", None), ("::1.2.3.4:5", None), ("1:::", None), (":::1", None),
-            ("::1.2.3.4.5", None), ("1.2.3.4::", None), ("g::", None), ("1:2:3:4:5:6:7::8", None),
+            (":::", None),
+            ("1:::2", None),
+            ("1::2::3", None),
+            (":1::2", None),
+            ("1::2:", None),
+            ("1:2:3:4:5:6:7:8:9", None),
+            ("1:2:3:4:5:6:7", None),
+            ("12345::", None),
+            ("1:2:3:4:5:6:7:8::", None),
+            ("1:2:3:4:5:6:7::", Some("1:2:3:4:5:6:7:0")),
+            ("::2:3:4:5:6:7:8", Some("0:2:3:4:5:6:7:8")),
+            ("1:2:3:4:5:6::1.2.3.4", None),
+            ("::0:1.2.3.4", Some("::102:304")),
+            (":1::", None),
+            ("1::2:", None),
+            ("::1.2.3.4:5", None),
+            ("1:::", None),
+            (":::1", None),
+            ("::1.2.3.4.5", None),
+            ("1.2.3.4::", None),
+            ("g::", None),
+            ("1:2:3:4:5:6:7::8", None),
         ];
         for (s, want) in cases {
             let got = parse_v6(s.as_bytes()).map(|a| show(Ip::v6(a)));
@@ -299,7 +427,11 @@ pub(crate) mod tests {
             // Random addresses with zero runs, printed by std and re-parsed.
             let mut seg = [0u16; 8];
             for s in seg.iter_mut() {
-                *s = match rng.below(3) { 0 => 0, 1 => rng.below(16) as u16, _ => rng.next() as u16 };
+                *s = match rng.below(3) {
+                    0 => 0,
+                    1 => rng.below(16) as u16,
+                    _ => rng.next() as u16,
+                };
             }
             if rng.below(10) == 0 {
                 seg[..6].copy_from_slice(&[0, 0, 0, 0, 0, 0xffff]);
@@ -316,7 +448,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn sockaddrs_and_keys() {
+    fn sockaddrs() {
         assert_eq!(Msg::plain().sockaddr(Ip::v4([0, 0, 0, 0]), 50005).line(), b"0.0.0.0:50005\n");
         assert_eq!(Msg::plain().sockaddr(Ip::v6([0; 16]), 80).line(), b"[::]:80\n");
         let mapped = parse_ip(b"::ffff:127.0.0.1").unwrap();
@@ -324,8 +456,6 @@ pub(crate) mod tests {
         // A peer is shown as a person reads it: IPv4, however it came in.
         assert_eq!(Msg::plain().ip(Ip { v6: false, ..mapped }).line(), b"127.0.0.1\n");
         assert_eq!(mapped.ipv4(), Some([127, 0, 0, 1]));
-        assert_eq!(mapped.key(), Ip::v4([127, 0, 0, 1]).key());
-        assert_ne!(Ip::v4([127, 0, 0, 2]).key(), Ip::v4([127, 0, 0, 1]).key());
         assert_eq!(parse_ip(b"10.1.2.3"), Some(Ip::v4([10, 1, 2, 3])));
         assert_eq!(Ip::v6([0; 16]).ipv4(), None);
         assert_eq!(parse_ip(b"localhost"), None);

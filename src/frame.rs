@@ -61,67 +61,15 @@ impl<'a> Lines<'a> {
     }
 
     /// What is held: the last partial line, to send at end of input.
-    /// (Always inlined: one use, and as a call its slice comes back
-    /// through memory; -64 bytes in the static build.)
-    #[inline(always)]
     pub fn held(&self) -> &[u8] {
         &self.buf[..self.held]
     }
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::rot13::rot13_char;
-
-    /// A small deterministic generator (xorshift64*), so failures replay.
-    pub(crate) struct Rng(pub u64);
-    impl Rng {
-        pub fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        pub fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    /// Runs `input` through a `Lines` of `cap` bytes in the given read sizes,
-    /// as `child_run` does, and checks every flush against the contract: a flush is
-    /// either everything up to the last newline received, or a full buffer.
-    pub(crate) fn run(input: &[u8], cap: usize, sizes: &mut dyn FnMut() -> usize) -> Vec<u8> {
-        // The slack starts as random bytes: none of it may ever go out.
-        let mut storage: Vec<u8> = (0..cap + SLACK).map(|i| (i * 151 + cap) as u8).collect();
-        let mut lines = Lines::new(&mut storage);
-        let mut out = Vec::new();
-        let mut pos = 0;
-        while pos < input.len() {
-            let space = lines.space();
-            let n = sizes().clamp(1, space.len()).min(input.len() - pos);
-            space[..n].copy_from_slice(&input[pos..pos + n]);
-            pos += n;
-            let k = lines.arrived(n);
-            let since = &input[pos - n..pos];
-            if let Some(i) = since.iter().rposition(|&b| b == b'\n') {
-                // Everything up to the newline just received goes out now.
-                assert_eq!(out.len() + k, pos - n + i + 1, "flush at newline");
-            } else if k > 0 {
-                assert_eq!(k, cap, "a flush without a newline is a full buffer");
-            }
-            out.extend_from_slice(lines.ready(k));
-            lines.sent(k);
-            assert!(!lines.held().contains(&b'\n'));
-            assert!(lines.held().len() < cap);
-        }
-        out.extend_from_slice(lines.held());
-        out
-    }
-
-    pub(crate) fn rot(input: &[u8]) -> Vec<u8> {
-        input.iter().map(|&c| rot13_char(c)).collect()
-    }
+    use crate::testutil::{Rng, rot, run_framing as run};
 
     #[test]
     fn lines_and_tail() {

@@ -1,38 +1,51 @@
-//! Messages without `core::fmt`: a fixed line buffer that numbers, addresses
-//! and error texts are appended to, written out with one write(2) so lines from
-//! the parent and its signal handler never interleave.
+//! Messages without `core::fmt`: a fixed line that words, numbers,
+//! addresses and error texts are appended to, written out whole with one
+//! write(2), so that lines from the parent and its signal handler never
+//! interleave.
 
-/// Longest message; anything longer (a huge argument echoed back) is cut, and
-/// the line still ends in a newline.
-pub const MSG_MAX: usize = 240;
+use linux_raw_sys::errno;
 
-/// One line being built.
+/// The longest line; anything longer (a huge argument echoed back) is cut,
+/// and the line still ends in a newline. Room for the longest startup line:
+/// an IPv6 address with its port and a socket name from systemd.
+pub const MSG_MAX: usize = 512;
+
+/// One line being built, in a fixed buffer whose last byte is kept for
+/// the newline.
 pub struct Msg {
     buf: [u8; MSG_MAX],
     len: usize,
 }
 
 impl Msg {
-    /// A line for stderr: the program name, then `first`.
+    /// A line for stderr: the program's name, then `first`.
     pub fn new(first: &[u8]) -> Self {
         let mut m = Self::plain();
         m.push(b"rot13d: ").push(first);
         m
     }
 
-    /// A line with no prefix (usage and version go to stdout).
+    /// An empty line, with no prefix (the help text goes to stdout).
     pub fn plain() -> Self {
         Msg { buf: [0; MSG_MAX], len: 0 }
     }
 
     /// Appends one byte, keeping the last place for the newline.
-    /// (`len < MSG_MAX - 1` here is what lets the compiler drop the bounds
-    /// check: no panic path in the binary for it.)
     fn byte(&mut self, b: u8) {
         if self.len < MSG_MAX - 1 {
             self.buf[self.len] = b;
             self.len += 1;
         }
+    }
+
+    /// How many bytes there are so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// Appends bytes.
@@ -44,27 +57,64 @@ impl Msg {
     }
 
     /// Appends `n` in decimal.
-    pub fn num(&mut self, n: u32) -> &mut Self {
+    pub fn num(&mut self, n: u64) -> &mut Self {
         self.digits(n, 10)
     }
 
-    /// Appends `n` in lower-case hex without leading zeros.
+    /// Appends `n` in lower-case hex, without leading zeros.
     pub fn hex(&mut self, n: u16) -> &mut Self {
-        self.digits(n as u32, 16)
+        self.digits(n as u64, 16)
     }
 
-    /// Appends `n` in base `radix` (10 or 16), most significant digit first:
-    /// the recursion is at most 10 deep and needs no digit buffer.
-    fn digits(&mut self, n: u32, radix: u32) -> &mut Self {
+    /// Appends `n` in base `radix` (10 or 16), most significant digit
+    /// first: the recursion is at most 20 deep and needs no digit buffer.
+    fn digits(&mut self, n: u64, radix: u64) -> &mut Self {
         if n >= radix {
             self.digits(n / radix, radix);
         }
-        self.byte(b"0123456789abcdef"[(n % radix) as usize & 15]);
+        self.byte(b"0123456789abcdef"[(n % radix) as usize]);
         self
     }
 
-    /// Ends the line and returns it, newline included.
-    #[inline(never)] // called from sys::say twice, and the tests
+    /// Appends what a user typed (an argument, a name from a file) as it
+    /// was, but with any byte that is not printable ASCII as `\xNN`, so
+    /// that no control character reaches a terminal or a log.
+    pub fn shown(&mut self, s: &[u8]) -> &mut Self {
+        for &b in s {
+            if (0x20..0x7f).contains(&b) {
+                self.byte(b);
+            } else {
+                self.push(b"\\x");
+                self.byte(b"0123456789abcdef"[(b >> 4) as usize]);
+                self.byte(b"0123456789abcdef"[(b & 15) as usize]);
+            }
+        }
+        self
+    }
+
+    /// Appends the cause of a failed call: its words (`address already in
+    /// use`), or `error N` for a number without words here.
+    pub fn errno(&mut self, e: i32) -> &mut Self {
+        // Each entry of PACKED: the number, the length, the words.
+        let mut rest = &PACKED[..];
+        while let [n, len, more @ ..] = rest {
+            let (words, next) = more.split_at((*len as usize).min(more.len()));
+            if *n as i32 == e {
+                return self.push(words);
+            }
+            rest = next;
+        }
+        self.push(b"error ").num(e as u64)
+    }
+
+    /// The text so far, without a newline.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len.min(MSG_MAX - 1)]
+    }
+
+    /// Ends the line and returns it, newline included. (`len` never passes
+    /// `MSG_MAX - 1`; the `min` tells the compiler so, and spares the binary
+    /// a panic path.)
     pub fn line(&mut self) -> &[u8] {
         let n = self.len.min(MSG_MAX - 1);
         self.buf[n] = b'\n';
@@ -72,44 +122,66 @@ impl Msg {
     }
 }
 
-/// Words for the errno values a user may meet, lower case
-/// (`bind: address already in use`): each text follows its number with the
-/// top bit set. One string and a scan, where a `match` would cost a table.
-/// The numbers are the generic Linux ones (MIPS, SPARC, Alpha renumber the
-/// higher ones: there those print as `error N`).
-const ERRNO_TEXT: &[u8] = b"\x81operation not permitted\x89bad file descriptor\
-\x8bresource temporarily unavailable\x8cout of memory\x8dpermission denied\x96invalid argument\
-\x97too many open files in system\x98too many open files\xd8not a socket\
-\xdfoperation not supported\xe1address family not supported\xe2address already in use\
-\xe3address not available\xe9no buffer space available";
+/// Words for the errors a user may meet, lower case and without a full
+/// stop, as they follow a colon (`bind: address already in use`). The
+/// numbers come by name from the kernel's headers, so they are right on
+/// every architecture (MIPS numbers some of them differently).
+const ERRNO_WORDS: &[(u32, &str)] = &[
+    (errno::EPERM, "operation not permitted"),
+    (errno::ENOENT, "no such file or directory"),
+    (errno::EBADF, "bad file descriptor"),
+    (errno::EAGAIN, "resource temporarily unavailable"),
+    (errno::ENOMEM, "out of memory"),
+    (errno::EACCES, "permission denied"),
+    (errno::EINVAL, "invalid argument"),
+    (errno::ENFILE, "too many open files in system"),
+    (errno::EMFILE, "too many open files"),
+    (errno::EFBIG, "file too large"),
+    (errno::ENOTSOCK, "not a socket"),
+    (errno::EOPNOTSUPP, "operation not supported"),
+    (errno::EAFNOSUPPORT, "address family not supported"),
+    (errno::EADDRINUSE, "address already in use"),
+    (errno::EADDRNOTAVAIL, "address not available"),
+    (errno::ENOBUFS, "no buffer space available"),
+];
 
-impl Msg {
-    /// Appends the cause of a failed call: its words, or `error N`.
-    pub fn errno(&mut self, errno: i32) -> &mut Self {
-        // The bytes after the tag, up to the next tag, are the words.
-        let (mut on, mut found) = (false, false);
-        let known = (1..128).contains(&errno)
-            && !(cfg!(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64")) && errno > 40);
-        // An unknown errno gets tag 0, which no tag (top bit set) equals.
-        let tag = if known { 0x80 | errno as u8 } else { 0 };
-        for &b in ERRNO_TEXT {
-            if b >= 0x80 {
-                on = b == tag;
-                found |= on;
-            } else if on {
-                self.byte(b);
-            }
-        }
-        if !found {
-            self.push(b"error ").num(errno as u32);
-        }
-        self
+/// [`ERRNO_WORDS`] packed at compile time into one run of bytes (each
+/// entry: the number, the length of its words, the words), so that the
+/// binary holds the words and not a pointer to each.
+const PACKED: [u8; packed_len()] = pack();
+
+const fn packed_len() -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < ERRNO_WORDS.len() {
+        n += 2 + ERRNO_WORDS[i].1.len();
+        i += 1;
     }
+    n
+}
+
+const fn pack() -> [u8; packed_len()] {
+    let mut out = [0; packed_len()];
+    let (mut at, mut i) = (0, 0);
+    while i < ERRNO_WORDS.len() {
+        let (e, words) = (ERRNO_WORDS[i].0, ERRNO_WORDS[i].1.as_bytes());
+        assert!(e < 256 && words.len() < 256);
+        out[at] = e as u8;
+        out[at + 1] = words.len() as u8;
+        let mut j = 0;
+        while j < words.len() {
+            out[at + 2 + j] = words[j];
+            j += 1;
+        }
+        at += 2 + words.len();
+        i += 1;
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::text;
 
     #[test]
     fn builds_a_line() {
@@ -123,16 +195,23 @@ mod tests {
 
     #[test]
     fn numbers() {
-        for n in [0u32, 7, 10, 65535, 4_294_967_295] {
+        for n in [0u64, 7, 10, 65535, 4_294_967_295, u64::MAX] {
             let mut m = Msg::plain();
             m.num(n);
-            assert_eq!(m.line(), format!("{n}\n").as_bytes());
+            assert_eq!(text(m), n.to_string());
         }
         for n in [0u16, 1, 0xf, 0x10, 0xabc, 0x1000, 0xffff] {
             let mut m = Msg::plain();
             m.hex(n);
-            assert_eq!(m.line(), format!("{n:x}\n").as_bytes());
+            assert_eq!(text(m), format!("{n:x}"));
         }
+    }
+
+    #[test]
+    fn what_a_user_typed_is_shown_safely() {
+        let mut m = Msg::plain();
+        m.shown(b"bob\n\x1b[2J\xff ok");
+        assert_eq!(text(m), r"bob\x0a\x1b[2J\xff ok");
     }
 
     #[test]
@@ -147,22 +226,19 @@ mod tests {
     fn errno_words_match_the_c_library() {
         let words = |e: i32| {
             let mut m = Msg::plain();
-            let l = m.errno(e).line();
-            String::from_utf8(l[..l.len() - 1].to_vec()).unwrap()
+            m.errno(e);
+            text(m)
         };
         // Where the C library's words are already plain, ours are the same.
-        for e in [1, 9, 11, 13, 22, 23, 24, 97, 98, 105] {
-            let ours = words(e);
-            let libc = std::io::Error::from_raw_os_error(e).to_string().to_lowercase();
-            assert!(libc.starts_with(&ours), "{e}: {ours} / {libc}");
+        for &(e, ours) in ERRNO_WORDS {
+            let libc = std::io::Error::from_raw_os_error(e as i32).to_string().to_lowercase();
+            let plain = ours
+                .replace("out of memory", "cannot allocate memory")
+                .replace("not a socket", "socket operation on non-socket");
+            let plain = plain.replace("address not available", "cannot assign requested address");
+            assert!(libc.starts_with(&plain) || libc.starts_with(ours), "{e}: {ours} / {libc}");
         }
-        assert_eq!(words(88), "not a socket");
-        assert_eq!(words(99), "address not available");
-        assert_eq!(words(12), "out of memory");
-        assert_eq!(words(24), "too many open files");
-        assert_eq!(words(105), "no buffer space available");
-        assert_eq!(words(95), "operation not supported");
-        for e in [0, 3, 127, 128, 0x80 + 98, 4095] {
+        for e in [0, 3, 127, 128, 4095] {
             assert_eq!(words(e), format!("error {e}"), "{e}");
         }
     }

@@ -3,10 +3,10 @@
 //! never panic; what is printed parses back to the same value; a stream
 //! split anywhere comes back exactly as its ROT13.
 
-use crate::addr::{parse_ip, tests::show, Ip};
-use crate::frame::tests::{rot, run};
-use crate::opts::{parse, Config};
+use crate::addr::{Ip, parse_ip, parse_listen};
+use crate::opts::{Config, parse};
 use crate::rules::parse_cidr;
+use crate::testutil::{rot, run_framing as run, show};
 use proptest::prelude::*;
 
 /// Bytes that are mostly what the parsers look for, so that cases get deep.
@@ -32,6 +32,7 @@ proptest! {
     fn addresses_and_rules_never_panic(s in text()) {
         let _ = parse_ip(&s);
         let _ = parse_cidr(&s);
+        let _ = parse_listen(&s);
     }
 
     #[test]

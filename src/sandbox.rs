@@ -1,246 +1,309 @@
-//! The seccomp filters (rot13d(8), CONFINEMENT): what the parent may still
+//! The seccomp filters (rot13d(8), CONFINEMENT): what the server may still
 //! call once it listens, and what a session may call once it has its
-//! connection. Pure data, built at compile time; `sys` hands them to the
+//! connection. Each is a table of system call *names*, one a line with the
+//! reason it is there, after OpenSSH's sandbox-seccomp-filter.c; the
+//! numbers come by name from the kernel's headers (`linux-raw-sys`) for
+//! whichever architecture this is built for, so one table serves them all.
+//! Pure data, built at compile time; the platform layer hands it to the
 //! kernel.
 //!
-//! Each is a classic BPF program over `struct seccomp_data` (the call's
-//! number at offset 0, the calling convention's `AUDIT_ARCH_*` at 4): the
-//! architecture check first, then one comparison per allowed call, and a
-//! kill for everything else. Written after OpenSSH's
-//! sandbox-seccomp-filter.c, with the allowed calls as a list, one a line.
+//! A filter is a classic BPF program over `struct seccomp_data`: the
+//! architecture check first (a call made in another convention, such as a
+//! 32-bit one on a 64-bit kernel, has other numbers), then one comparison
+//! per allowed call, and a kill for everything else.
 //!
-//! A session uses strict mode where it can (it costs less: see
-//! `sys::confine_session`). A process in filter mode cannot enter strict
-//! mode (the kernel refuses a change of mode), so a session under a filter
-//! already (the parent's, or a service manager's) adds [`SESSION`], the
-//! same four calls strict mode allows, on top.
+//! A session uses strict mode where it can: it allows the same four calls
+//! as [`SESSION`] and costs the least to enter. A process under a filter
+//! already (the server's, or a service manager's) cannot enter strict mode
+//! (the kernel refuses a change of mode), so a session there adds
+//! [`SESSION`] on top of what it runs under.
 
-/// One classic BPF instruction, as the kernel reads it (`struct sock_filter`).
-#[repr(C)]
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Insn {
-    pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
-    pub k: u32,
-}
+use core::mem::offset_of;
+use linux_raw_sys::general::*;
+use linux_raw_sys::ptrace::{
+    BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS,
+    seccomp_data, sock_filter,
+};
 
-/// `BPF_LD | BPF_W | BPF_ABS`: load the 32-bit word at offset `k`.
-pub const LOAD: u16 = 0x20;
-/// `BPF_JMP | BPF_JEQ | BPF_K`: skip `jt` if the word equals `k`, else `jf`.
-pub const JUMP_IF_EQUAL: u16 = 0x15;
-/// `BPF_RET | BPF_K`: the verdict `k`.
-pub const RETURN: u16 = 0x06;
-
-/// Offsets in `struct seccomp_data`.
-pub const NR: u32 = 0;
-pub const ARCH: u32 = 4;
-
-/// `SECCOMP_RET_KILL_PROCESS`: the whole process dies of SIGSYS.
-pub const KILL: u32 = 0x8000_0000;
-/// `SECCOMP_RET_ALLOW`.
-pub const ALLOW: u32 = 0x7fff_0000;
-/// `SECCOMP_RET_ERRNO | ENOSYS`: "no such call", for a newer call a C
-/// library tries first and falls back from.
-pub const NO_SUCH_CALL: u32 = 0x0005_0000 | 38;
-
-/// `AUDIT_ARCH_X86_64`: 64-bit x86_64 calls (x32 ones share it, but their
-/// numbers have bit 30 set and so match no allowed call).
+/// The calling convention a filter allows (`AUDIT_ARCH_*`): the one this
+/// program was built for. (On x86_64, x32 calls share it but have bit 30
+/// set in their numbers, so they match no allowed call.)
 #[cfg(target_arch = "x86_64")]
-pub const THIS_ARCH: u32 = 0xc000_003e;
+pub const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_X86_64;
+#[cfg(target_arch = "aarch64")]
+pub const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_AARCH64;
+#[cfg(all(target_arch = "arm", target_endian = "little"))]
+pub const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_ARM;
+#[cfg(target_arch = "riscv64")]
+pub const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_RISCV64;
+#[cfg(all(target_arch = "mips", target_endian = "little"))]
+pub const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_MIPSEL;
 
-/// Loads the word at `offset` in `struct seccomp_data`.
-const fn load(offset: u32) -> Insn {
-    Insn { code: LOAD, jt: 0, jf: 0, k: offset }
+/// One line of a filter's table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Allow {
+    /// The call, whatever its arguments.
+    Call(u32),
+    /// The call, only when its first argument is this value.
+    Arg0(u32, u64),
 }
 
-/// Skips `skip` instructions if the loaded word is `k`, else none.
-const fn skip_if(k: u16, skip: usize) -> Insn {
-    Insn { code: JUMP_IF_EQUAL, jt: skip as u8, jf: 0, k: k as u32 }
+/// What the server's accept loop calls once it listens, and what a forked
+/// child calls before it adds [`SESSION`]: a session's calls must pass
+/// both filters, so its reads are here too.
+pub const PARENT: &[Allow] = &[
+    Allow::Call(__NR_accept),                // the loop's one job
+    Allow::Arg0(__NR_clone, SIGCHLD as u64), // fork, as clone(SIGCHLD): no threads, no namespaces
+    Allow::Call(__NR_wait4),                 // the SIGCHLD handler's reaping
+    Allow::Call(__NR_ppoll),                 // waiting for a client or a child's end; the log's readiness check
+    #[cfg(target_pointer_width = "32")]
+    Allow::Call(__NR_ppoll_time64), // the same with a 64-bit time (tried first on 32-bit machines)
+    Allow::Call(__NR_rt_sigreturn),          // out of every handler
+    Allow::Call(__NR_rt_sigaction),          // a child's SIGTERM and SIGINT back to their defaults
+    Allow::Call(__NR_close),                 // a connection after fork; a child's listeners
+    Allow::Call(__NR_write),                 // log lines; a session's replies
+    Allow::Call(__NR_read),                  // a session's input
+    Allow::Call(__NR_setsockopt),            // -t, in a child
+    Allow::Call(__NR_seccomp),               // a child's own filter
+    Allow::Call(__NR_exit),                  // SIGTERM's exit; a child's end
+];
+
+/// What strict mode allows: all a session needs once it has its
+/// connection, its timeout and its signals set.
+pub const SESSION: &[Allow] = &[
+    Allow::Call(__NR_read),         // the client's bytes
+    Allow::Call(__NR_write),        // their ROT13
+    Allow::Call(__NR_exit),         // the end (exit, not exit_group, as in strict mode)
+    Allow::Call(__NR_rt_sigreturn), // out of a handler
+];
+
+/// Offsets in `struct seccomp_data`: the call's number, its convention,
+/// and the two halves of its first argument (a 64-bit field on every
+/// architecture; the low half first on a little-endian one).
+const NR: u32 = offset_of!(seccomp_data, nr) as u32;
+const ARCH: u32 = offset_of!(seccomp_data, arch) as u32;
+const ARG0: u32 = offset_of!(seccomp_data, args) as u32;
+const ARG0_LOW: u32 = if cfg!(target_endian = "little") { ARG0 } else { ARG0 + 4 };
+const ARG0_HIGH: u32 = if cfg!(target_endian = "little") { ARG0 + 4 } else { ARG0 };
+
+/// Loads the 32-bit word at `offset` in `struct seccomp_data`.
+const fn load(offset: u32) -> sock_filter {
+    sock_filter { code: (BPF_LD | BPF_W | BPF_ABS) as u16, jt: 0, jf: 0, k: offset }
+}
+
+/// Skips `jt` instructions if the loaded word is `k`, else `jf`.
+const fn jump_if(k: u32, jt: usize, jf: usize) -> sock_filter {
+    sock_filter { code: (BPF_JMP | BPF_JEQ | BPF_K) as u16, jt: jt as u8, jf: jf as u8, k }
 }
 
 /// Ends the filter with `verdict`.
-const fn verdict(verdict: u32) -> Insn {
-    Insn { code: RETURN, jt: 0, jf: 0, k: verdict }
+const fn verdict(verdict: u32) -> sock_filter {
+    sock_filter { code: (BPF_RET | BPF_K) as u16, jt: 0, jf: 0, k: verdict }
 }
 
-/// The filter that allows the calls in `allowed`, answers those in
-/// `enosys` with ENOSYS, and kills the process on any other call and on
-/// any other architecture than x86_64. Built at compile time: `N` must be
-/// [`filter_len`]`(allowed.len(), enosys.len())`.
-#[cfg(target_arch = "x86_64")]
-const fn filter<const N: usize>(allowed: &[u16], enosys: &[u16]) -> [Insn; N] {
-    let (a, e) = (allowed.len(), enosys.len());
-    assert!(N == filter_len(a, e) && a + e < 250);
-    let mut f = [verdict(KILL); N];
-    f[0] = load(ARCH); //                               the calling convention
-    f[1] = Insn { code: JUMP_IF_EQUAL, jt: 0, jf: (a + e + 1) as u8, k: THIS_ARCH }; // ours: on; any other: to the KILL
-    f[2] = load(NR); //                                 the call's number
+/// How many instructions [`filter`] makes of `table`: the arch check and
+/// the load of the number, one per call (five where an argument is
+/// checked), the kill and the allow.
+pub const fn filter_len(table: &[Allow]) -> usize {
+    let mut n = 5;
     let mut i = 0;
-    while i < a {
-        f[3 + i] = skip_if(allowed[i], a + e - i); //    to the ALLOW below
+    while i < table.len() {
+        n += match table[i] {
+            Allow::Call(_) => 1,
+            Allow::Arg0(..) => 5,
+        };
         i += 1;
     }
-    let mut j = 0;
-    while j < e {
-        f[3 + a + j] = skip_if(enosys[j], e - j + 1); // to the NO_SUCH_CALL
-        j += 1;
+    n
+}
+
+/// The filter that allows what `table` says and kills the process on any
+/// other call and on any other architecture. Built at compile time: `N`
+/// must be [`filter_len`]`(table)`.
+pub const fn filter<const N: usize>(table: &[Allow]) -> [sock_filter; N] {
+    assert!(N == filter_len(table) && N < 256, "jumps are 8 bits");
+    let (kill, allow) = (N - 2, N - 1);
+    let mut f = [verdict(SECCOMP_RET_KILL_PROCESS); N];
+    f[0] = load(ARCH); //                                the calling convention
+    f[1] = jump_if(AUDIT_ARCH, 0, kill - 2); //          ours: on; any other: killed
+    f[2] = load(NR); //                                  the call's number
+    let (mut at, mut i) = (3, 0);
+    while i < table.len() {
+        match table[i] {
+            Allow::Call(nr) => {
+                f[at] = jump_if(nr, allow - at - 1, 0); //   this call: allowed
+                at += 1;
+            }
+            Allow::Arg0(nr, arg) => {
+                f[at] = jump_if(nr, 0, 4); //                 this call, or on past the argument's check
+                f[at + 1] = load(ARG0_LOW);
+                f[at + 2] = jump_if(arg as u32, 0, kill - at - 3); // its argument's low half, or killed
+                f[at + 3] = load(ARG0_HIGH);
+                f[at + 4] = jump_if((arg >> 32) as u32, allow - at - 5, kill - at - 5); // and high half
+                at += 5;
+            }
+        }
+        i += 1;
     }
-    f[3 + a + e] = verdict(KILL); //                    none of them (or not ours): killed
-    f[4 + a + e] = verdict(ALLOW);
-    if e > 0 {
-        f[5 + a + e] = verdict(NO_SUCH_CALL);
-    }
+    f[kill] = verdict(SECCOMP_RET_KILL_PROCESS); //      none of them: killed
+    f[allow] = verdict(SECCOMP_RET_ALLOW);
     f
 }
 
-/// How many instructions [`filter`] makes: the arch check and the load of
-/// the number, one per call, the KILL and the ALLOW, and the ENOSYS answer
-/// where some call gets it.
-pub const fn filter_len(allowed: usize, enosys: usize) -> usize {
-    allowed + enosys + 5 + (enosys > 0) as usize
-}
+/// The server's filter, from after its startup line on.
+pub const PARENT_FILTER: [sock_filter; filter_len(PARENT)] = filter(PARENT);
 
-/// x86_64's call numbers (arch/x86/entry/syscalls/syscall_64.tbl), the
-/// ones the filters name; the tests check them against the C library's.
-#[cfg(target_arch = "x86_64")]
-mod nr {
-    pub const READ: u16 = 0;
-    pub const WRITE: u16 = 1;
-    pub const CLOSE: u16 = 3;
-    pub const RT_SIGACTION: u16 = 13;
-    pub const RT_SIGPROCMASK: u16 = 14;
-    pub const RT_SIGRETURN: u16 = 15;
-    pub const NANOSLEEP: u16 = 35;
-    pub const ACCEPT: u16 = 43;
-    pub const SETSOCKOPT: u16 = 54;
-    pub const FORK: u16 = 57;
-    pub const EXIT: u16 = 60;
-    pub const WAIT4: u16 = 61;
-    pub const RT_SIGSUSPEND: u16 = 130;
-    pub const PPOLL: u16 = 271;
-    pub const SECCOMP: u16 = 317;
-}
-
-#[cfg(target_arch = "x86_64")]
-mod calls {
-    use super::nr::*;
-
-    /// What the parent's accept loop calls, in either build, and what a
-    /// child calls before it adds [`SESSION`](super::SESSION). A session's
-    /// calls must pass both filters, so its reads are here too.
-    pub const PARENT: [u16; 15] = [
-        ACCEPT,          // the loop's one job
-        FORK,            // a child per connection (the system call, in both builds)
-        WAIT4,           // the SIGCHLD handler's reaping
-        RT_SIGACTION,    // SIGCHLD and SIGPIPE at the first connection; a child's defaults
-        RT_SIGPROCMASK,  // SIGCHLD held back around fork
-        RT_SIGSUSPEND,   // waiting at the -c limit
-        RT_SIGRETURN,    // out of every handler
-        CLOSE,           // a connection after fork; a child's listener
-        WRITE,           // log lines; a session's replies
-        READ,            // a session's input
-        PPOLL,           // whether stderr takes a log line now
-        NANOSLEEP,       // the pause after EMFILE and the like
-        SETSOCKOPT,      // -t, in a child
-        SECCOMP,         // a child's own filter
-        EXIT,            // SIGTERM's exit; a child's end
-    ];
-
-    /// Newer calls a C library tries first, to be answered ENOSYS so that
-    /// it falls back to one above instead of the process being killed.
-    /// None now: glibc's fork() tried clone3 before clone, but both builds
-    /// make fork as the system call (`sys::fork`).
-    pub const PARENT_ENOSYS: [u16; 0] = [];
-
-    /// What strict mode allows: all a session needs once it has its
-    /// connection, its timeouts and its signals set.
-    pub const SESSION: [u16; 4] = [
-        READ,         // the client's bytes
-        WRITE,        // their rot13
-        EXIT,         // the end (not exit_group, as in strict mode)
-        RT_SIGRETURN, // out of a handler
-    ];
-}
-
-/// The parent's filter, from the first connection on (rot13d(8), CONFINEMENT).
-#[cfg(target_arch = "x86_64")]
-pub const PARENT: [Insn; filter_len(calls::PARENT.len(), calls::PARENT_ENOSYS.len())] = filter(&calls::PARENT, &calls::PARENT_ENOSYS);
-
-/// A session's filter, where it is under one already and strict mode is
-/// refused: on top of [`PARENT`], or of a service manager's.
-#[cfg(target_arch = "x86_64")]
-pub const SESSION: [Insn; filter_len(calls::SESSION.len(), 0)] = filter(&calls::SESSION, &[]);
+/// A session's filter, where it runs under one already and strict mode is
+/// refused: on top of [`PARENT_FILTER`], or of a service manager's.
+pub const SESSION_FILTER: [sock_filter; filter_len(SESSION)] = filter(SESSION);
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Runs `f` as the kernel would for call `nr` made in convention `arch`:
-    /// the verdict. Only what the filters use: loads, equal-jumps, returns.
-    fn run(f: &[Insn], arch: u32, nr: u32) -> u32 {
+    /// Runs `f` as the kernel would for a call `nr` with first argument
+    /// `arg0`, made in convention `arch`: the verdict. Only what the
+    /// filters use: loads, equal-jumps, returns.
+    fn run(f: &[sock_filter], arch: u32, nr: u32, arg0: u64) -> u32 {
         let (mut pc, mut acc) = (0, 0);
         loop {
             let i = f[pc];
             pc += 1;
-            match i.code {
-                LOAD => acc = if i.k == ARCH { arch } else { assert_eq!(i.k, NR); nr },
-                JUMP_IF_EQUAL => pc += if acc == i.k { i.jt } else { i.jf } as usize,
-                RETURN => return i.k,
+            match i.code as u32 {
+                c if c == BPF_LD | BPF_W | BPF_ABS => {
+                    acc = match i.k {
+                        ARCH => arch,
+                        NR => nr,
+                        ARG0_LOW => arg0 as u32,
+                        ARG0_HIGH => (arg0 >> 32) as u32,
+                        k => panic!("load of offset {k}"),
+                    }
+                }
+                c if c == BPF_JMP | BPF_JEQ | BPF_K => pc += if acc == i.k { i.jt } else { i.jf } as usize,
+                c if c == BPF_RET | BPF_K => return i.k,
                 c => panic!("instruction {c:#x}"),
             }
         }
     }
 
-    #[cfg(target_arch = "x86_64")]
+    const KILL: u32 = SECCOMP_RET_KILL_PROCESS;
+    const ALLOW: u32 = SECCOMP_RET_ALLOW;
+
     #[test]
-    fn parent_allows_its_calls_and_kills_the_rest() {
-        let parent = PARENT;
-        for nr in calls::PARENT {
-            assert_eq!(run(&parent, THIS_ARCH, nr as u32), ALLOW, "{nr}");
+    fn the_parent_is_allowed_its_calls_and_nothing_else() {
+        let f = PARENT_FILTER;
+        for entry in PARENT {
+            match *entry {
+                Allow::Call(nr) => assert_eq!(run(&f, AUDIT_ARCH, nr, 12345), ALLOW, "{nr}"),
+                Allow::Arg0(nr, arg) => {
+                    assert_eq!(run(&f, AUDIT_ARCH, nr, arg), ALLOW, "{nr}");
+                    assert_eq!(run(&f, AUDIT_ARCH, nr, arg | 1 << 32), KILL, "{nr}: high half");
+                    assert_eq!(run(&f, AUDIT_ARCH, nr, arg ^ 0x100), KILL, "{nr}: low half");
+                }
+            }
         }
-        use libc::*;
-        for nr in [SYS_execve, SYS_execveat, SYS_open, SYS_openat, SYS_socket, SYS_connect, SYS_bind, SYS_ptrace,
-            SYS_mprotect, SYS_mmap, SYS_kill, SYS_setuid, SYS_prctl, SYS_recvfrom, SYS_sendto, SYS_getpeername, SYS_ioctl,
-            SYS_clone, SYS_clone3]
-        {
-            assert_eq!(run(&parent, THIS_ARCH, nr as u32), KILL, "{nr}");
+        // fork as clone(SIGCHLD) only: a thread or a new namespace is killed.
+        let thread = (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND) as u64;
+        assert_eq!(run(&f, AUDIT_ARCH, __NR_clone, thread), KILL);
+        assert_eq!(run(&f, AUDIT_ARCH, __NR_clone, (CLONE_NEWUSER | SIGCHLD) as u64), KILL);
+        let allowed: Vec<u32> = PARENT
+            .iter()
+            .map(|a| match *a {
+                Allow::Call(n) | Allow::Arg0(n, _) => n,
+            })
+            .collect();
+        for nr in 0..1000 {
+            if !allowed.contains(&nr) {
+                assert_eq!(run(&f, AUDIT_ARCH, nr, 0), KILL, "{nr}");
+            }
         }
-        // x32's accept: the same number with bit 30 set.
-        assert_eq!(run(&parent, THIS_ARCH, SYS_accept as u32 | 0x4000_0000), KILL);
-        // A 32-bit call (int 0x80) never reaches the numbers: 43 is times() there.
-        assert_eq!(run(&parent, 0x4000_0003, SYS_accept as u32), KILL);
+        for nr in allowed {
+            // Another convention, whatever the number means there.
+            assert_eq!(run(&f, AUDIT_ARCH ^ 1, nr, SIGCHLD as u64), KILL, "{nr}");
+            // x32's calls: the same numbers with bit 30 set.
+            assert_eq!(run(&f, AUDIT_ARCH, nr | 0x4000_0000, SIGCHLD as u64), KILL, "{nr}");
+        }
     }
 
-    #[cfg(target_arch = "x86_64")]
     #[test]
-    fn the_numbers_are_the_c_librarys() {
-        use libc::*;
-        let ours = [nr::READ, nr::WRITE, nr::CLOSE, nr::RT_SIGACTION, nr::RT_SIGPROCMASK, nr::RT_SIGRETURN,
-            nr::NANOSLEEP, nr::ACCEPT, nr::SETSOCKOPT, nr::FORK, nr::EXIT, nr::WAIT4, nr::RT_SIGSUSPEND,
-            nr::PPOLL, nr::SECCOMP];
-        let libc = [SYS_read, SYS_write, SYS_close, SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigreturn,
-            SYS_nanosleep, SYS_accept, SYS_setsockopt, SYS_fork, SYS_exit, SYS_wait4, SYS_rt_sigsuspend,
-            SYS_ppoll, SYS_seccomp];
-        assert_eq!(ours.map(|n| n as i64), libc);
+    fn what_the_parent_must_never_do_is_killed() {
+        let f = PARENT_FILTER;
+        let mut never = vec![
+            __NR_execve,
+            __NR_execveat,
+            __NR_openat,
+            __NR_socket,
+            __NR_connect,
+            __NR_bind,
+            __NR_ptrace,
+            __NR_mprotect,
+            __NR_mmap,
+            __NR_kill,
+            __NR_setuid,
+            __NR_prctl,
+            __NR_recvfrom,
+            __NR_sendto,
+            __NR_getpeername,
+            __NR_ioctl,
+            __NR_clone3,
+            __NR_exit_group,
+            __NR_unshare,
+            __NR_setns,
+        ];
+        #[cfg(target_arch = "x86_64")]
+        never.extend([__NR_open, __NR_fork, __NR_vfork]);
+        for nr in never {
+            assert_eq!(run(&f, AUDIT_ARCH, nr, SIGCHLD as u64), KILL, "{nr}");
+        }
     }
 
-    #[cfg(target_arch = "x86_64")]
     #[test]
     fn a_session_can_only_read_write_and_end() {
-        let session = SESSION;
+        let f = SESSION_FILTER;
+        let want = [__NR_read, __NR_write, __NR_exit, __NR_rt_sigreturn];
         for nr in 0..1000 {
-            let want = if calls::SESSION.contains(&(nr as u16)) { ALLOW } else { KILL };
-            assert_eq!(run(&session, THIS_ARCH, nr), want, "{nr}");
-            assert_eq!(run(&session, 0x4000_0003, nr), KILL, "{nr}");
+            let verdict = if want.contains(&nr) { ALLOW } else { KILL };
+            assert_eq!(run(&f, AUDIT_ARCH, nr, 0), verdict, "{nr}");
+            assert_eq!(run(&f, AUDIT_ARCH ^ 1, nr, 0), KILL, "{nr}");
         }
     }
 
-    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_names_are_the_c_librarys_numbers() {
+        use libc::*;
+        let pairs = [
+            (__NR_accept, SYS_accept),
+            (__NR_clone, SYS_clone),
+            (__NR_wait4, SYS_wait4),
+            (__NR_ppoll, SYS_ppoll),
+            (__NR_rt_sigreturn, SYS_rt_sigreturn),
+            (__NR_rt_sigaction, SYS_rt_sigaction),
+            (__NR_close, SYS_close),
+            (__NR_write, SYS_write),
+            (__NR_read, SYS_read),
+            (__NR_setsockopt, SYS_setsockopt),
+            (__NR_seccomp, SYS_seccomp),
+            (__NR_exit, SYS_exit),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(ours as c_long, theirs);
+        }
+        assert_eq!(SIGCHLD as c_int, libc::SIGCHLD);
+    }
+
     #[test]
     fn jumps_land_on_the_verdicts() {
-        let f: [Insn; 9] = filter(&[10, 11], &[12]);
-        let a = THIS_ARCH;
-        assert_eq!([run(&f, a, 10), run(&f, a, 11), run(&f, a, 12), run(&f, a, 13), run(&f, 1, 10)], [ALLOW, ALLOW, NO_SUCH_CALL, KILL, KILL]);
+        let table = [Allow::Call(10), Allow::Arg0(11, 7), Allow::Call(12)];
+        let f: [sock_filter; 12] = filter(&table);
+        let a = AUDIT_ARCH;
+        let got = [
+            run(&f, a, 10, 0),
+            run(&f, a, 11, 7),
+            run(&f, a, 11, 8),
+            run(&f, a, 12, 0),
+            run(&f, a, 13, 0),
+            run(&f, 1, 10, 0),
+        ];
+        assert_eq!(got, [ALLOW, ALLOW, KILL, ALLOW, KILL, KILL]);
     }
 }

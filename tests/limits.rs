@@ -1,11 +1,13 @@
-//! Limits, faults and privilege: the server keeps serving under
-//! abuse and loses nothing.
+//! Limits, faults and privilege (rot13d(8), OPTIONS and EXIT STATUS): the
+//! caps across every listener, per client, timeouts, running out of fds or
+//! processes, and the users it runs as in every mode: the server keeps
+//! serving under abuse and loses nothing.
 
 mod common;
 use common::*;
-use std::process::{Command, Stdio};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Asserts that nothing arrives on `c` for `t` (the read times out).
@@ -95,8 +97,9 @@ fn per_host_cap_refuses_the_third_from_one_address_only() {
     assert!(s.line().starts_with("rot13d: pid "));
     assert!(s.line().starts_with("rot13d: pid "));
     let mut third = connect_from("127.0.0.1", &s);
+    let port = third.local_addr().unwrap().port();
     closed(&mut third);
-    assert_eq!(s.line(), "rot13d: refused 127.0.0.1: per-host limit");
+    assert_eq!(s.line(), format!("rot13d: refused 127.0.0.1:{port}: per-client limit"));
     // Another address is served meanwhile.
     let mut other = connect_from("127.0.0.2", &s);
     assert_eq!(ask(&mut other, b"c\n"), b"p\n");
@@ -131,14 +134,12 @@ fn idle_client_is_closed_after_the_timeout() {
 fn out_of_fds_is_survived_without_spinning() {
     let s = Server::start(&[]);
     // Every fd number the server could get is taken: accept fails EMFILE.
-    // (The accept already blocked holds the fd it reserved on entry, so the
-    // first client is still served; the next accept is the one that fails.)
     prlimit(s.pid(), "--nofile=4:");
-    let mut first = s.connect();
-    assert_eq!(ask(&mut first, b"first\n"), b"svefg\n");
-    assert_eq!(s.line(), "rot13d: accept: too many open files");
     let mut c = s.connect();
     c.write_all(b"patience\n").unwrap();
+    assert_eq!(s.line(), "rot13d: accept: too many open files");
+    let mut second = s.connect();
+    second.write_all(b"second\n").unwrap();
     let before = cpu_ticks(s.pid());
     silent_for(&mut c, Duration::from_secs(1));
     let used = cpu_ticks(s.pid()) - before;
@@ -147,7 +148,12 @@ fn out_of_fds_is_survived_without_spinning() {
     let mut got = [0u8; 9];
     c.read_exact(&mut got).unwrap();
     assert_eq!(&got, b"cngvrapr\n");
-    drop((first, c));
+    let mut got = [0u8; 7];
+    second.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"frpbaq\n");
+    // Said once for the whole run of failures, not once a retry.
+    assert_eq!(s.line_within(Duration::from_millis(300)), None);
+    drop((second, c));
     s.wait_no_children();
 }
 
@@ -172,19 +178,83 @@ fn root_failed_fork_closes_that_connection_and_goes_on() {
     s.wait_no_children();
 }
 
+/// The uid and gid of `name` in /etc/passwd.
+fn ids_of(name: &str) -> (String, String) {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    let line = passwd.lines().find(|l| l.starts_with(&format!("{name}:"))).unwrap();
+    let f: Vec<&str> = line.split(':').collect();
+    (f[2].to_string(), f[3].to_string())
+}
+
+/// Asserts that process `pid` runs as `uid` and `gid` with no
+/// supplementary group.
+fn runs_as(pid: u32, (uid, gid): &(String, String)) {
+    assert_eq!(status_field(pid, "Uid"), format!("{uid}\t{uid}\t{uid}\t{uid}"), "pid {pid}");
+    assert_eq!(status_field(pid, "Gid"), format!("{gid}\t{gid}\t{gid}\t{gid}"), "pid {pid}");
+    assert_eq!(status_field(pid, "Groups"), "", "pid {pid}");
+}
+
 #[test]
 #[ignore = "needs root"]
-fn root_privileges_are_dropped_in_parent_and_children() {
-    let s = Server::start(&["-u", "65534:65533"]);
+fn root_runs_as_the_user_named_in_every_mode() {
+    let nobody = ids_of("nobody");
+    let ids = ("65534".to_string(), "65533".to_string());
+    // Standalone: the parent after it listens, and its sessions.
+    for (arg, want) in
+        [("nobody", &nobody), ("65534:65533", &ids), ("nobody:65533", &(nobody.0.clone(), "65533".into()))]
+    {
+        let s = Server::start(&["-u", arg]);
+        let mut c = s.connect();
+        assert_eq!(ask(&mut c, b"who\n"), b"jub\n");
+        runs_as(s.pid(), want);
+        runs_as(s.children()[0], want);
+    }
+    // -i: before the first byte is read.
+    let (mut client, child) = inetd_on_connection("127.0.0.1", &["-u", "nobody"], |_| {});
+    assert_eq!(ask(&mut client, b"who\n"), b"jub\n");
+    runs_as(child.id(), &nobody);
+    drop(client);
+    // A listening socket passed, and a connection passed.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    use std::os::fd::AsRawFd;
+    let s = Server::spawn(activated(&[l.as_raw_fd()], None, "-u nobody"));
     let mut c = s.connect();
     assert_eq!(ask(&mut c, b"who\n"), b"jub\n");
-    for pid in [s.pid(), s.children()[0]] {
-        assert_eq!(status_field(pid, "Uid"), "65534\t65534\t65534\t65534");
-        assert_eq!(status_field(pid, "Gid"), "65533\t65533\t65533\t65533");
-        assert_eq!(status_field(pid, "Groups"), "");
-    }
-    drop(c);
-    s.wait_no_children();
+    runs_as(s.pid(), &nobody);
+    runs_as(s.children()[0], &nobody);
+    let (mut client, conn) = tcp_pair("127.0.0.1");
+    let mut child = activated(&[conn.as_raw_fd()], None, "-u nobody").stdin(Stdio::null()).spawn().unwrap();
+    assert_eq!(ask(&mut client, b"who\n"), b"jub\n");
+    runs_as(child.id(), &nobody);
+    drop((client, conn));
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn a_user_it_already_is_changes_nothing_and_works() {
+    // Not root, and -u names the user it runs as: nothing to do, so
+    // nothing fails (setgroups would need a privilege it has not).
+    let mut cmd = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(bin());
+        c
+    } else {
+        Command::new(bin())
+    };
+    let me = if is_root() {
+        "65534".to_string()
+    } else {
+        status_field(std::process::id(), "Uid").split('\t').next().unwrap().to_string()
+    };
+    let gid = if is_root() {
+        "65534".to_string()
+    } else {
+        status_field(std::process::id(), "Gid").split('\t').next().unwrap().to_string()
+    };
+    cmd.args(["-p", "0", "-l", "127.0.0.1", "-u", &format!("{me}:{gid}")]);
+    let s = Server::spawn(cmd);
+    let mut c = s.connect();
+    assert_eq!(ask(&mut c, b"same\n"), b"fnzr\n");
 }
 
 #[test]
@@ -199,7 +269,11 @@ fn bad_privilege_drop_exits_1() {
         Command::new(bin())
     };
     let out = cmd.args(["-p", "0", "-u", "0"]).stdin(Stdio::null()).output().unwrap();
-    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()), (Some(1), "rot13d: setgroups: operation not permitted\n"));
+    // (Before the startup line: ids are taken once it listens, before it says so.)
+    assert_eq!(
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()),
+        (Some(1), "rot13d: setgroups: operation not permitted\n")
+    );
 }
 
 #[test]
@@ -212,4 +286,23 @@ fn end_log_shows_how_children_ended() {
     assert_eq!(s.line(), format!("rot13d: end pid {pid} signal 9"));
     drop(c);
     s.wait_no_children();
+}
+
+#[test]
+fn the_cap_counts_sessions_on_every_listener() {
+    let mut cmd = Command::new(bin());
+    cmd.args(["-p", "0", "-c", "2", "-l", "127.0.0.1", "-l", "::1"]);
+    let s = Server::spawn_listening(cmd, 2);
+    let mut a = connect(("127.0.0.1", s.addrs[0].1));
+    let mut b = connect(("::1", s.addrs[1].1));
+    assert_eq!(ask(&mut a, b"a\n"), b"n\n");
+    assert_eq!(ask(&mut b, b"b\n"), b"o\n");
+    // A third, on either: waits until one of the two leaves.
+    let mut c = connect(("127.0.0.1", s.addrs[0].1));
+    c.write_all(b"c\n").unwrap();
+    silent_for(&mut c, Duration::from_millis(700));
+    drop(b);
+    let mut got = [0; 2];
+    c.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"p\n");
 }

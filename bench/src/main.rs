@@ -23,8 +23,8 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 struct Params {
@@ -89,7 +89,10 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let exe = |p: &str| root.join(p).to_string_lossy().into_owned();
     let own = |bin: &str| -> Vec<String> {
-        [exe(bin).as_str(), "-q", "-l", "127.0.0.1", "-c", "65535", "-b", "4096", "-p", "{port}"].iter().map(|s| s.to_string()).collect()
+        [exe(bin).as_str(), "-q", "-l", "127.0.0.1", "-c", "65535", "-b", "4096", "-p", "{port}"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     };
     let mut specs = vec![
         Spec { name: "rot13d-static".into(), cmd: own("target/static/rot13d"), fixed_port: None, holds: true },
@@ -98,13 +101,30 @@ fn main() {
     // The static build with sessions unconfined (`make bench` builds it):
     // what confinement costs, in the same run.
     if root.join("target/unconfined/static/rot13d").exists() {
-        specs.push(Spec { name: "static, unconfined".into(), cmd: own("target/unconfined/static/rot13d"), fixed_port: None, holds: true });
+        specs.push(Spec {
+            name: "static, unconfined".into(),
+            cmd: own("target/unconfined/static/rot13d"),
+            fixed_port: None,
+            holds: true,
+        });
     }
-    specs.push(Spec { name: "C ref, gcc -O2".into(), cmd: vec![exe("bench/target/ref-gcc"), "{port}".into()], fixed_port: None, holds: true });
+    specs.push(Spec {
+        name: "C ref, gcc -O2".into(),
+        cmd: vec![exe("bench/target/ref-gcc"), "{port}".into()],
+        fixed_port: None,
+        holds: true,
+    });
     if root.join("bench/target/ref-musl").exists() {
-        specs.push(Spec { name: "C ref, musl static".into(), cmd: vec![exe("bench/target/ref-musl"), "{port}".into()], fixed_port: None, holds: true });
+        specs.push(Spec {
+            name: "C ref, musl static".into(),
+            cmd: vec![exe("bench/target/ref-musl"), "{port}".into()],
+            fixed_port: None,
+            holds: true,
+        });
     } else {
-        eprintln!("note: bench/target/ref-musl is not built (make bench builds it where musl-gcc is installed: apt-get install musl-tools): the musl row is left out");
+        eprintln!(
+            "note: bench/target/ref-musl is not built (make bench builds it where musl-gcc is installed: apt-get install musl-tools): the musl row is left out"
+        );
     }
     for r in std::env::var("REF").unwrap_or_default().split(';').filter(|s| !s.is_empty()) {
         let (name, rest) = r.split_once('=').expect("REF=name=cmd:port");
@@ -115,19 +135,34 @@ fn main() {
     // The peers, where installed: each runs the static build's -i per session.
     let inetd = exe("target/static/rot13d");
     if which("tcpserver") {
-        let cmd = ["tcpserver", "-R", "-H", "-l", "0", "-c", "65535", "-b", "4096", "127.0.0.1", "{port}", &inetd, "-i"];
-        specs.push(Spec { name: "tcpserver + -i".into(), cmd: cmd.iter().map(|s| s.to_string()).collect(), fixed_port: None, holds: true });
+        let cmd =
+            ["tcpserver", "-R", "-H", "-l", "0", "-c", "65535", "-b", "4096", "127.0.0.1", "{port}", &inetd, "-i"];
+        specs.push(Spec {
+            name: "tcpserver + -i".into(),
+            cmd: cmd.iter().map(|s| s.to_string()).collect(),
+            fixed_port: None,
+            holds: true,
+        });
     } else {
         eprintln!("note: no tcpserver here (apt-get install ucspi-tcp): its row is left out");
     }
     if which("socat") {
-        let cmd = vec!["socat".into(), "TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,backlog=4096".into(), format!("EXEC:{inetd} -i")];
+        let cmd = vec![
+            "socat".into(),
+            "TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,backlog=4096".into(),
+            format!("EXEC:{inetd} -i"),
+        ];
         specs.push(Spec { name: "socat + -i".into(), cmd, fixed_port: None, holds: true });
     } else {
         eprintln!("note: no socat here (apt-get install socat): its row is left out");
     }
     let me = std::env::current_exe().unwrap().to_string_lossy().into_owned();
-    specs.push(Spec { name: "no-fork ceiling".into(), cmd: vec![me, "--iterative".into(), "{port}".into()], fixed_port: None, holds: false });
+    specs.push(Spec {
+        name: "no-fork ceiling".into(),
+        cmd: vec![me, "--iterative".into(), "{port}".into()],
+        fixed_port: None,
+        holds: false,
+    });
 
     // `--only NAME`: just the rows whose names contain NAME (repeatable).
     let only: Vec<&String> = args.windows(2).filter(|w| w[0] == "--only").map(|w| &w[1]).collect();
@@ -170,19 +205,30 @@ fn main() {
     for (i, spec) in specs.iter().enumerate().take(ceiling) {
         println!("  {:<20} c=1 {:.2}   c=4 {:.2}", spec.name, med(i, |r| r.rate1) / ceil1, med(i, |r| r.rate4) / ceil4);
     }
-    println!("{:<20} {:>10} {:>11} {:>11} {:>9} {:>9} {:>9}", "server", "bulk MB/s", "conn/s c=1", "conn/s c=4", "KiB/conn", "syscalls", "bytes");
+    println!(
+        "{:<20} {:>10} {:>11} {:>11} {:>9} {:>9} {:>9}",
+        "server", "bulk MB/s", "conn/s c=1", "conn/s c=4", "KiB/conn", "syscalls", "bytes"
+    );
     let base = [med(0, |r| r.bulk), med(0, |r| r.rate1), med(0, |r| r.rate4), med(0, |r| r.mem_kib)];
     for (i, spec) in specs.iter().enumerate() {
         let m = [med(i, |r| r.bulk), med(i, |r| r.rate1), med(i, |r| r.rate4), med(i, |r| r.mem_kib)];
         // The ceiling is this program: its calls and bytes say nothing.
         let ours = spec.holds && spec.cmd[0].contains('/');
         let calls = if ours { startup_syscalls(spec).map_or("-".into(), |n| n.to_string()) } else { "-".into() };
-        let size = if ours { std::fs::metadata(&spec.cmd[0]).map_or("-".into(), |m| m.len().to_string()) } else { "-".into() };
+        let size =
+            if ours { std::fs::metadata(&spec.cmd[0]).map_or("-".into(), |m| m.len().to_string()) } else { "-".into() };
         let mem = if spec.holds { format!("{:.1}", m[3]) } else { "-".into() };
         println!("{:<20} {:>10.1} {:>11.0} {:>11.0} {:>9} {:>9} {:>9}", spec.name, m[0], m[1], m[2], mem, calls, size);
         if i > 0 {
             let mem = if spec.holds { format!("{:.2}x", base[3] / m[3]) } else { "-".into() };
-            println!("{:<20} {:>9.2}x {:>10.2}x {:>10.2}x {:>9}   (rot13d-static / this)", "", base[0] / m[0], base[1] / m[1], base[2] / m[2], mem);
+            println!(
+                "{:<20} {:>9.2}x {:>10.2}x {:>10.2}x {:>9}   (rot13d-static / this)",
+                "",
+                base[0] / m[0],
+                base[1] / m[1],
+                base[2] / m[2],
+                mem
+            );
         }
     }
     // The run-to-run noise, to read the ratios by: each row's connection
@@ -201,23 +247,45 @@ fn main() {
         println!("conn/s c=4, lowest/highest round against the median: {}", spread.join(", "));
     }
     println!();
-    println!("what one held session costs the machine, KiB ({} sessions held; /proc/meminfo rise / sessions; median of {} holds):", p.sessions, p.rounds);
-    println!("{:<20} {:>9} {:>7} {:>9} {:>9} {:>7}   {:>12}", "server", "machine", "slab", "kstack", "ptables", "anon", "USS+PTE");
+    println!(
+        "what one held session costs the machine, KiB ({} sessions held; /proc/meminfo rise / sessions; median of {} holds):",
+        p.sessions, p.rounds
+    );
+    println!(
+        "{:<20} {:>9} {:>7} {:>9} {:>9} {:>7}   {:>12}",
+        "server", "machine", "slab", "kstack", "ptables", "anon", "USS+PTE"
+    );
     for (i, spec) in specs.iter().enumerate() {
         if let Some(m) = machines[i] {
             println!(
                 "{:<20} {:>9.1} {:>7.1} {:>9.1} {:>9.1} {:>7.1}   {:>12.1}",
-                spec.name, m.total, m.slab, m.kernel_stack, m.page_tables, m.anon, med(i, |r| r.mem_kib)
+                spec.name,
+                m.total,
+                m.slab,
+                m.kernel_stack,
+                m.page_tables,
+                m.anon,
+                med(i, |r| r.mem_kib)
             );
         }
     }
     if let Some(base) = machines[0] {
-        let ratios: Vec<String> = specs.iter().zip(&machines).skip(1).filter_map(|(s, m)| m.map(|m| format!("{} {:.2}x", s.name, base.total / m.total))).collect();
+        let ratios: Vec<String> = specs
+            .iter()
+            .zip(&machines)
+            .skip(1)
+            .filter_map(|(s, m)| m.map(|m| format!("{} {:.2}x", s.name, base.total / m.total)))
+            .collect();
         println!("rot13d-static's machine cost / each: {}", ratios.join(", "));
     }
     let (gbs, n) = transform_speed(if smoke { 64 } else { 2048 });
     println!("rot13 transform (rot13d::rot13::rot13_words, SWAR, 8 bytes a step): {gbs:.2} GB/s over {n} MiB");
-    println!("{} rounds, medians; {} cores; {}", p.rounds, std::thread::available_parallelism().map_or(0, |n| n.get()), cpu_name());
+    println!(
+        "{} rounds, medians; {} cores; {}",
+        p.rounds,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_name()
+    );
     if smoke {
         println!("bench smoke: 1 passed, 0 failed");
     }
@@ -226,7 +294,11 @@ fn main() {
 fn cpu_name() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_default()
 }
 
@@ -336,8 +408,12 @@ fn session_limit(want: usize) -> usize {
     let mut nproc = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: as above.
     unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut nproc) };
-    let pid_max: usize = std::fs::read_to_string("/proc/sys/kernel/pid_max").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(32768);
-    let running = std::fs::read_dir("/proc").map_or(0, |d| d.filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))).count());
+    let pid_max: usize =
+        std::fs::read_to_string("/proc/sys/kernel/pid_max").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(32768);
+    let running = std::fs::read_dir("/proc").map_or(0, |d| {
+        d.filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit())))
+            .count()
+    });
     let avail_kib = meminfo().get("MemAvailable").copied().unwrap_or(f64::MAX);
     // Two processes a session at most (socat), 200 KiB each at most, and
     // room for the rest of the machine.
@@ -419,7 +495,8 @@ fn group_size(pgid: i32) -> usize {
         d.filter_map(|e| e.ok())
             .filter(|e| {
                 std::fs::read_to_string(e.path().join("stat")).ok().is_some_and(|st| {
-                    st.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<i32>().ok()) == Some(pgid)
+                    st.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<i32>().ok())
+                        == Some(pgid)
                 })
             })
             .count()
@@ -486,7 +563,10 @@ fn memory(s: &Running, n: usize) -> f64 {
         .filter_map(|k| k.parse().ok())
         .collect();
     let field = |text: &str, name: &str| -> f64 {
-        text.lines().filter(|l| l.starts_with(name)).filter_map(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()).sum()
+        text.lines()
+            .filter(|l| l.starts_with(name))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .sum()
     };
     let mut total = 0.0;
     for k in &kids {

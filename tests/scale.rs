@@ -1,4 +1,5 @@
-//! Two thousand sessions held at once: every one answers exactly, every one
+//! Scale (the README's "What a session costs" and "Scale past one box"):
+//! two thousand sessions held at once: every one answers exactly, every one
 //! is reaped after it closes, and the parent keeps nothing of any of them.
 
 mod common;
@@ -36,7 +37,11 @@ fn two_thousand_held_sessions_answer_exactly_and_are_all_reaped() {
         held.push(c);
     }
     // All held at once: a child each, the parent with its listener only.
-    wait_until(Duration::from_secs(30), || s.children().len() == SESSIONS, || format!("{} children", s.children().len()));
+    wait_until(
+        Duration::from_secs(30),
+        || s.children().len() == SESSIONS,
+        || format!("{} children", s.children().len()),
+    );
     assert_eq!(s.fds(), fds_before);
     // Each still answers, with every byte, after the others came.
     for (i, c) in held.iter_mut().enumerate() {
