@@ -73,15 +73,18 @@ impl Listener {
     }
 }
 
-/// The listening sockets, in the order given.
+/// The listening sockets, in the order given, and what the accept loop
+/// waits on: each for a connection.
 pub struct Listeners {
     list: [Option<Listener>; MAX_LISTENERS],
     len: usize,
+    pub polls: [sys::PollFd; MAX_LISTENERS],
 }
 
 impl Listeners {
     fn push(&mut self, l: Listener) {
-        if let Some(slot) = self.list.get_mut(self.len) {
+        if let (Some(slot), Some(poll)) = (self.list.get_mut(self.len), self.polls.get_mut(self.len)) {
+            *poll = sys::PollFd::new(l.fd.as_fd(), linux_raw_sys::general::POLLIN);
             *slot = Some(l);
             self.len += 1;
         }
@@ -228,7 +231,11 @@ pub fn tcp_server_listen(mut ip: Ip, cfg: &Config) -> OwnedFd {
 /// The listening sockets: made from `-l` and `-p`, or those passed (made
 /// non-blocking, as the loop needs; a service manager does not mind).
 pub fn listeners(started: &Started, cfg: &Config) -> Listeners {
-    let mut all = Listeners { list: [const { None }; MAX_LISTENERS], len: 0 };
+    let mut all = Listeners {
+        list: [const { None }; MAX_LISTENERS],
+        len: 0,
+        polls: [const { sys::PollFd::unused() }; MAX_LISTENERS],
+    };
     if let Started::Passed(p) = started {
         for i in 0..p.count {
             let fd = sys::own_fd(FIRST_FD + i as i32);

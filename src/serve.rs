@@ -10,7 +10,6 @@ use crate::state::{LOG, SESSIONS};
 use crate::sys::{self, AsFd, Errno, Fork, OwnedFd, PollFd};
 use crate::users::Ids;
 use core::sync::atomic::Ordering::Relaxed;
-use linux_raw_sys::general::POLLIN;
 use rot13d::msg::Msg;
 use rot13d::opts::Config;
 use rot13d::rules::Verdict;
@@ -41,7 +40,7 @@ pub fn serve(mut listeners: Listeners, cfg: &Config, ids: Option<&Ids>, how: Ses
                 }
                 // The connection is closed here: the parent keeps nothing of it.
             }
-            Ok(None) => wait_for_clients(&listeners),
+            Ok(None) => wait_for_clients(&mut listeners),
             Err(e) => accept_failed(e, &mut failing),
         }
     }
@@ -74,12 +73,9 @@ fn wait(fds: &mut [PollFd], timeout: Option<(i64, i64)>) {
 }
 
 /// Waits until some listener has a connection, or a child has ended.
-fn wait_for_clients(listeners: &Listeners) {
-    let mut fds: [PollFd; rot13d::MAX_LISTENERS] = core::array::from_fn(|_| PollFd::unused());
-    for (f, l) in fds.iter_mut().zip(listeners.iter()) {
-        *f = PollFd::new(l.as_fd(), POLLIN);
-    }
-    wait(&mut fds[..listeners.len()], None);
+fn wait_for_clients(listeners: &mut Listeners) {
+    let n = listeners.len();
+    wait(listeners.polls.get_mut(..n).unwrap_or_default(), None);
 }
 
 /// Whether the connection is to be served: the rules, then `-C`. A refused

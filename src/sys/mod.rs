@@ -244,7 +244,7 @@ impl PollFd {
     }
 
     /// A place left empty: ppoll skips a negative fd.
-    pub fn unused() -> PollFd {
+    pub const fn unused() -> PollFd {
         PollFd(pollfd { fd: -1, events: 0, revents: 0 })
     }
 }
