@@ -55,7 +55,8 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 	$(CARGO) clippy --locked --bins $(STATIC_FEATURES) -- -D warnings
-	@echo "lint: 3 passed, 0 failed"
+	$(CARGO) clippy --locked -p rot13d-bench -- -D warnings
+	@echo "lint: 4 passed, 0 failed"
 
 test-unit:
 	$(CARGO) test --locked --lib
@@ -114,7 +115,7 @@ security-units: release static
 
 # The FROM scratch image (contrib/Containerfile), where podman is installed:
 # built, run, and talked to over a published port.
-IMAGE := localhost/rot13d:test
+IMAGE := localhost/rot13d
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 image: static
 	podman build -f contrib/Containerfile -t $(IMAGE) .

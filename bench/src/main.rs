@@ -1,7 +1,7 @@
 //! `make bench`: every server side by side in one run, rounds interleaved,
 //! medians and ratios against rot13d-static.
 //!
-//!   rot13d-bench [--smoke]      (REF="name=cmd args:port;..." adds servers)
+//!   rot13d-bench [--smoke]      (REF="name=cmd args {port};..." adds servers)
 //!
 //! bulk: MB/s through one connection, 64-byte lines pipelined, every byte
 //! checked. rate: connect, one line, reply, close, at concurrency 1 and 4,
@@ -39,10 +39,9 @@ struct Params {
 /// A server to measure: how to start it on a port, and its executable.
 struct Spec {
     name: String,
-    /// Arguments; `{port}` is replaced by the port.
+    /// Arguments; `{port}` is replaced by 0: the kernel chooses a free
+    /// port, which is then read from /proc (see [`listening_port`]).
     cmd: Vec<String>,
-    /// A server that cannot be told its port listens on this one.
-    fixed_port: Option<u16>,
     /// It can hold sessions at once (not so the iterative server).
     holds: bool,
 }
@@ -95,8 +94,8 @@ fn main() {
             .collect()
     };
     let mut specs = vec![
-        Spec { name: "rot13d-static".into(), cmd: own("target/static/rot13d"), fixed_port: None, holds: true },
-        Spec { name: "rot13d (libc)".into(), cmd: own("target/release/rot13d"), fixed_port: None, holds: true },
+        Spec { name: "rot13d-static".into(), cmd: own("target/static/rot13d"), holds: true },
+        Spec { name: "rot13d (libc)".into(), cmd: own("target/release/rot13d"), holds: true },
     ];
     // The static build with sessions unconfined (`make bench` builds it):
     // what confinement costs, in the same run.
@@ -104,21 +103,18 @@ fn main() {
         specs.push(Spec {
             name: "static, unconfined".into(),
             cmd: own("target/unconfined/static/rot13d"),
-            fixed_port: None,
             holds: true,
         });
     }
     specs.push(Spec {
         name: "C ref, gcc -O2".into(),
         cmd: vec![exe("bench/target/ref-gcc"), "{port}".into()],
-        fixed_port: None,
         holds: true,
     });
     if root.join("bench/target/ref-musl").exists() {
         specs.push(Spec {
             name: "C ref, musl static".into(),
             cmd: vec![exe("bench/target/ref-musl"), "{port}".into()],
-            fixed_port: None,
             holds: true,
         });
     } else {
@@ -127,10 +123,9 @@ fn main() {
         );
     }
     for r in std::env::var("REF").unwrap_or_default().split(';').filter(|s| !s.is_empty()) {
-        let (name, rest) = r.split_once('=').expect("REF=name=cmd:port");
-        let (cmd, port) = rest.rsplit_once(':').expect("REF=name=cmd:port");
+        let (name, cmd) = r.split_once('=').expect("REF=name=cmd args {port}");
         let cmd = cmd.split_whitespace().map(|w| if w.contains('/') { exe(w) } else { w.to_string() }).collect();
-        specs.push(Spec { name: name.into(), cmd, fixed_port: Some(port.parse().expect("port")), holds: true });
+        specs.push(Spec { name: name.into(), cmd, holds: true });
     }
     // The peers, where installed: each runs the static build's -i per session.
     let inetd = exe("target/static/rot13d");
@@ -140,7 +135,6 @@ fn main() {
         specs.push(Spec {
             name: "tcpserver + -i".into(),
             cmd: cmd.iter().map(|s| s.to_string()).collect(),
-            fixed_port: None,
             holds: true,
         });
     } else {
@@ -152,7 +146,7 @@ fn main() {
             "TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,backlog=4096".into(),
             format!("EXEC:{inetd} -i"),
         ];
-        specs.push(Spec { name: "socat + -i".into(), cmd, fixed_port: None, holds: true });
+        specs.push(Spec { name: "socat + -i".into(), cmd, holds: true });
     } else {
         eprintln!("note: no socat here (apt-get install socat): its row is left out");
     }
@@ -160,7 +154,6 @@ fn main() {
     specs.push(Spec {
         name: "no-fork ceiling".into(),
         cmd: vec![me, "--iterative".into(), "{port}".into()],
-        fixed_port: None,
         holds: false,
     });
 
@@ -256,6 +249,12 @@ fn main() {
         "server", "machine", "slab", "kstack", "ptables", "anon", "USS+PTE"
     );
     for (i, spec) in specs.iter().enumerate() {
+        // A rise below zero means the machine freed more than the sessions
+        // took meanwhile (a busy machine): no figure, rather than a wrong one.
+        if machines[i].is_some_and(|m| m.total <= 0.0) {
+            println!("{:<20} {:>9}   (unmeasured: the machine freed memory during the hold)", spec.name, "-");
+            continue;
+        }
         if let Some(m) = machines[i] {
             println!(
                 "{:<20} {:>9.1} {:>7.1} {:>9.1} {:>9.1} {:>7.1}   {:>12.1}",
@@ -269,12 +268,14 @@ fn main() {
             );
         }
     }
-    if let Some(base) = machines[0] {
+    if let Some(base) = machines[0].filter(|m| m.total > 0.0) {
         let ratios: Vec<String> = specs
             .iter()
             .zip(&machines)
             .skip(1)
-            .filter_map(|(s, m)| m.map(|m| format!("{} {:.2}x", s.name, base.total / m.total)))
+            .filter_map(|(s, m)| {
+                m.filter(|m| m.total > 0.0).map(|m| format!("{} {:.2}x", s.name, base.total / m.total))
+            })
             .collect();
         println!("rot13d-static's machine cost / each: {}", ratios.join(", "));
     }
@@ -302,10 +303,22 @@ fn cpu_name() -> String {
         .unwrap_or_default()
 }
 
-/// A free loopback port below the kernel's ephemeral range.
-fn free_port() -> u16 {
-    let start = 20000 + (std::process::id() % 5000) as u16;
-    (start..32000).find(|&p| TcpListener::bind(("127.0.0.1", p)).is_ok()).expect("a free port")
+/// The TCP port process `pid` listens on: the inodes of its sockets
+/// (/proc/PID/fd) met among the listening ones of /proc/net/tcp and tcp6.
+fn listening_port(pid: u32) -> Option<u16> {
+    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|l| l.to_str()?.strip_prefix("socket:[")?.strip_suffix(']').map(str::to_string))
+        .collect();
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().find_map(|table| {
+        std::fs::read_to_string(table).ok()?.lines().skip(1).find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            // local address (hex ip:port), state 0A = LISTEN, inode.
+            let port = u16::from_str_radix(f.get(1)?.rsplit(':').next()?, 16).ok()?;
+            (f.get(3) == Some(&"0A") && inodes.iter().any(|i| Some(&i.as_str()) == f.get(9))).then_some(port)
+        })
+    })
 }
 
 struct Running {
@@ -321,12 +334,11 @@ impl Drop for Running {
     }
 }
 
-/// The command that starts `spec` on a free port (behind `wrapper`, e.g.
+/// The command that starts `spec` on port 0 (behind `wrapper`, e.g.
 /// strace), in a process group of its own so that it and its children can
-/// be killed together; and the port.
-fn command(spec: &Spec, wrapper: &[&str]) -> (Command, u16) {
-    let port = spec.fixed_port.unwrap_or_else(free_port);
-    let args = spec.cmd[1..].iter().map(|a| a.replace("{port}", &port.to_string()));
+/// be killed together.
+fn command(spec: &Spec, wrapper: &[&str]) -> Command {
+    let args = spec.cmd[1..].iter().map(|a| a.replace("{port}", "0"));
     let mut cmd = Command::new(wrapper.first().copied().unwrap_or(&spec.cmd[0]));
     if !wrapper.is_empty() {
         cmd.args(&wrapper[1..]).arg(&spec.cmd[0]);
@@ -341,19 +353,25 @@ fn command(spec: &Spec, wrapper: &[&str]) -> (Command, u16) {
             Ok(())
         });
     }
-    (cmd, port)
+    cmd
 }
 
+/// Starts `spec` and waits until it listens; its port comes from /proc.
 fn start(spec: &Spec) -> Running {
-    let (mut cmd, port) = command(spec, &[]);
-    let child = cmd.spawn().unwrap_or_else(|e| panic!("{}: {e}", spec.cmd[0]));
-    let r = Running { child, port };
+    let child = command(spec, &[]).spawn().unwrap_or_else(|e| panic!("{}: {e}", spec.cmd[0]));
+    let pid = child.id();
+    let mut r = Running { child, port: 0 };
     let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(5), "{} did not listen on {port}", spec.name);
+    loop {
+        if let Some(port) = listening_port(pid)
+            && TcpStream::connect(("127.0.0.1", port)).is_ok()
+        {
+            r.port = port;
+            return r;
+        }
+        assert!(t.elapsed() < Duration::from_secs(5), "{} did not listen", spec.name);
         std::thread::sleep(Duration::from_millis(5));
     }
-    r
 }
 
 fn measure(spec: &Spec, p: &Params) -> Row {
@@ -583,7 +601,7 @@ fn memory(s: &Running, n: usize) -> f64 {
 fn startup_syscalls(spec: &Spec) -> Option<usize> {
     Command::new("strace").arg("-V").output().ok()?;
     let log = std::env::temp_dir().join(format!("rot13d-bench-trace-{}", std::process::id()));
-    let (mut cmd, _) = command(spec, &["strace", "-f", "-o", log.to_str()?]);
+    let mut cmd = command(spec, &["strace", "-f", "-o", log.to_str()?]);
     let mut child = cmd.spawn().ok()?;
     let t = Instant::now();
     let count = loop {
