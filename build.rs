@@ -64,6 +64,9 @@ fn main() {
 /// `memcpy`-family routines, fixed at link time: nothing writes it), one
 /// read-write segment with only zero-filled memory (no file bytes), and the
 /// non-executable stack. No PT_PHDR: only a dynamic loader reads that. The
+/// zero-filled segment starts on a page of its own at the largest page size
+/// the architecture may run with (64 KiB on aarch64), so that no page is
+/// both code and data. The
 /// program's own stack (`.bss.stack`) comes first in `.bss`, right above the
 /// read-only code: an overflow faults there instead of overwriting data.
 const STATIC_LAYOUT: &str = "\
@@ -78,7 +81,7 @@ SECTIONS {
   .text : { *(.text .text.*) } :text
   .rodata : { *(.rodata .rodata.*) } :text
   .got : { *(.got .got.*) } :text
-  . = ALIGN(0x1000);
+  . = ALIGN(CONSTANT(MAXPAGESIZE));
   .bss (NOLOAD) : { *(.bss.stack) *(.bss .bss.*) *(COMMON) } :bss
   /DISCARD/ : { *(.eh_frame*) *(.comment) *(.note*) }
 }

@@ -29,11 +29,13 @@
 //! Each instruction has a comment; each `unsafe` block a `// SAFETY:` line.
 #![allow(unsafe_code)]
 
-#[cfg(target_arch = "x86_64")]
-#[path = "x86_64.rs"]
+#[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
+#[cfg_attr(target_arch = "aarch64", path = "aarch64.rs")]
+#[cfg_attr(target_arch = "arm", path = "arm.rs")]
+#[cfg_attr(target_arch = "riscv64", path = "riscv64.rs")]
 mod imp;
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "arm", target_arch = "riscv64")))]
 compile_error!("rot13d has no src/arch/ file for this architecture: see the contract in src/arch/mod.rs");
 
 pub use imp::*;

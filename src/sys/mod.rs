@@ -273,8 +273,8 @@ unsafe fn ppoll_call(fds: usize, n: usize, t: usize, mask: usize) -> isize {
 }
 
 /// ppoll with a 64-bit time on a 32-bit machine: `ppoll_time64` (Linux
-/// 5.1), or before it the old call with a 32-bit time (then a timeout is
-/// at most 68 years, which is plenty).
+/// 5.1), or before it the old call with a 32-bit time (a timeout here is
+/// never more than a quarter of a second).
 ///
 /// # Safety
 /// As for ppoll.
@@ -287,11 +287,11 @@ unsafe fn ppoll_call(fds: usize, n: usize, t: usize, mask: usize) -> isize {
     if r != -(linux_raw_sys::errno::ENOSYS as isize) {
         return r;
     }
-    let old = (t as *const __kernel_timespec).cast::<__kernel_timespec>();
     // SAFETY: `t`, when not null, points at a live __kernel_timespec.
-    let short = (!old.is_null()).then(|| unsafe { [(*old).tv_sec as i32, (*old).tv_nsec as i32] });
-    let t = short.as_ref().map_or(0, |s| s.as_ptr() as usize);
-    // SAFETY: by the caller; `short` is live for the call.
+    let old = (t != 0).then(|| unsafe { *(t as *const __kernel_timespec) });
+    let old = old.map(|t| [t.tv_sec as i32, t.tv_nsec as i32]);
+    let t = old.as_ref().map_or(0, |o| o.as_ptr() as usize);
+    // SAFETY: by the caller; `old` is live for the call.
     unsafe { arch::syscall(__NR_ppoll, [fds, n, t, mask, size, 0]) }
 }
 
