@@ -47,7 +47,7 @@ fn an_inetd_session_is_in_strict_mode() {
     assert_eq!(ask(&mut client, b"strict\n"), b"fgevpg\n");
     client.shutdown(Shutdown::Write).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()), (Some(0), ""));
+    assert_eq!((out.status.code(), stderr_of(&out.stderr).as_str()), (Some(0), ""));
 }
 
 #[test]
@@ -122,7 +122,7 @@ fn a_kernel_without_seccomp_is_said_and_served() {
     client.shutdown(Shutdown::Write).unwrap();
     let out = child.wait_with_output().unwrap();
     let said = "rot13d: seccomp: invalid argument (sessions unconfined)\n";
-    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()), (Some(0), said));
+    assert_eq!((out.status.code(), stderr_of(&out.stderr).as_str()), (Some(0), said));
 }
 
 /// As systemd's SystemCallFilter= leaves it: no_new_privs and a filter
@@ -183,5 +183,5 @@ fn a_failure_of_confinement_never_fails_open() {
     assert_eq!(got, b"");
     let out = child.wait_with_output().unwrap();
     let said = "rot13d: session not confined: seccomp: operation not permitted\n";
-    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()), (Some(1), said));
+    assert_eq!((out.status.code(), stderr_of(&out.stderr).as_str()), (Some(1), said));
 }

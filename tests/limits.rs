@@ -271,7 +271,7 @@ fn bad_privilege_drop_exits_1() {
     let out = cmd.args(["-p", "0", "-u", "0"]).stdin(Stdio::null()).output().unwrap();
     // (Before the startup line: ids are taken once it listens, before it says so.)
     assert_eq!(
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()),
+        (out.status.code(), stderr_of(&out.stderr).as_str()),
         (Some(1), "rot13d: setgroups: operation not permitted\n")
     );
 }

@@ -169,7 +169,7 @@ fn a_connection_as_fd_3_is_one_session() {
     client.read_to_end(&mut rest).unwrap();
     assert_eq!(rest, b"gnvy");
     let out = child.wait_with_output().unwrap();
-    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()), (Some(0), ""));
+    assert_eq!((out.status.code(), stderr_of(&out.stderr).as_str()), (Some(0), ""));
 }
 
 #[test]
@@ -183,7 +183,7 @@ fn inetd_mode_under_a_launcher_that_passes_the_connection_as_fd_3() {
     assert_eq!(ask(&mut client, b"passed\n"), b"cnffrq\n");
     client.shutdown(Shutdown::Write).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()), (Some(0), "rot13d: end status 0\n"));
+    assert_eq!((out.status.code(), stderr_of(&out.stderr).as_str()), (Some(0), "rot13d: end status 0\n"));
     // A listening socket passed to -i: refused, not ignored.
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let want = "rot13d: -i: LISTEN_FDS passes listening sockets: leave -i out (rot13d -h for help)\n";
@@ -206,7 +206,7 @@ fn inetd_mode_on_pipes_and_sockets() {
     let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
-    assert_eq!((out.status.code(), out.stderr.as_slice()), (Some(0), &b""[..]));
+    assert_eq!((out.status.code(), stderr_of(&out.stderr).as_str()), (Some(0), ""));
     assert_eq!(out.stdout, want);
     // A reader that goes away ends it quietly, status 0.
     let script = format!("yes 'a line of text' | head -c 10000000 | '{}' -i | head -n 1", bin().display());
@@ -215,10 +215,7 @@ fn inetd_mode_on_pipes_and_sockets() {
         .arg(format!("set -o pipefail; {script}; echo \"status ${{PIPESTATUS[2]}}\" >&2"))
         .output()
         .unwrap();
-    assert_eq!(
-        (out.stdout.as_slice(), String::from_utf8_lossy(&out.stderr).as_ref()),
-        (&b"n yvar bs grkg\n"[..], "status 0\n")
-    );
+    assert_eq!((out.stdout.as_slice(), stderr_of(&out.stderr).as_str()), (&b"n yvar bs grkg\n"[..], "status 0\n"));
     // On a socket handed over non-blocking, a client that pauses is still served.
     let (mut client, conn) = tcp_pair("127.0.0.1");
     conn.set_nonblocking(true).unwrap();
@@ -236,7 +233,7 @@ fn inetd_mode_on_pipes_and_sockets() {
     }
     client.shutdown(Shutdown::Write).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!((out.status.code(), out.stderr.as_slice()), (Some(0), &b""[..]));
+    assert_eq!((out.status.code(), stderr_of(&out.stderr).as_str()), (Some(0), ""));
 }
 
 #[test]
@@ -257,10 +254,7 @@ fn timeout_sends_the_partial_line_first() {
     // On a pipe there is nothing to time out with: refused.
     let out = Command::new("sh").arg("-c").arg(format!("echo hi | '{}' -i -t 5", bin().display())).output().unwrap();
     let err = "rot13d: -t: needs stdin to be a socket (rot13d -h for help)\n";
-    assert_eq!(
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref(), out.stdout.as_slice()),
-        (Some(2), err, &b""[..])
-    );
+    assert_eq!((out.status.code(), stderr_of(&out.stderr).as_str(), out.stdout.as_slice()), (Some(2), err, &b""[..]));
 }
 
 #[test]
@@ -472,12 +466,12 @@ fn verbose_under_inetd_logs_refusals_and_ends() {
     assert_eq!(ask(&mut client, b"logged\n"), b"ybttrq\n");
     client.shutdown(Shutdown::Write).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()), (Some(0), "rot13d: end status 0\n"));
+    assert_eq!((out.status.code(), stderr_of(&out.stderr).as_str()), (Some(0), "rot13d: end status 0\n"));
     let (client, child) = inetd_on_connection("127.0.0.1", &["-v", "-d", "127.0.0.0/8"], |_| {});
     let port = client.local_addr().unwrap().port();
     let out = child.wait_with_output().unwrap();
     let want = format!("rot13d: refused 127.0.0.1:{port}: rule\n");
-    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()), (Some(0), want.as_str()));
+    assert_eq!((out.status.code(), stderr_of(&out.stderr).as_str()), (Some(0), want.as_str()));
 }
 
 #[test]
@@ -499,8 +493,8 @@ fn the_log_writes_each_line_whole_with_one_write() {
     let mut reader = UnixStream::from(reader_fd);
     let mut packet = [0u8; 1024];
     let n = reader.read(&mut packet).unwrap();
-    let startup = String::from_utf8_lossy(&packet[..n]).into_owned();
-    let port: u16 = startup.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let startup = String::from_utf8_lossy(&packet[..n]).lines().next().unwrap().to_string();
+    let port: u16 = startup.rsplit(':').next().unwrap().parse().unwrap();
     // Nobody reads: the socket's buffer fills, and lines are dropped.
     for _ in 0..400 {
         let mut c = connect(("127.0.0.1", port));
@@ -554,8 +548,8 @@ fn a_stalled_log_reader_does_not_stall_the_server() {
     let mut err = child.stderr.take().unwrap();
     let mut first = [0u8; 256];
     let n = err.read(&mut first).unwrap();
-    let line = String::from_utf8_lossy(&first[..n]).into_owned();
-    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let line = String::from_utf8_lossy(&first[..n]).lines().next().unwrap().to_string();
+    let port: u16 = line.rsplit(':').next().unwrap().parse().unwrap();
     for i in 0..2000 {
         let mut c = connect(("127.0.0.1", port));
         assert_eq!(ask(&mut c, b"go on\n"), b"tb ba\n", "connection {i}");

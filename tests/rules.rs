@@ -138,7 +138,7 @@ fn inetd(from: &str, args: &[&str]) -> (Vec<u8>, Option<i32>, String) {
     let mut got = Vec::new();
     let _ = client.read_to_end(&mut got);
     let out = child.wait_with_output().unwrap();
-    (got, out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (got, out.status.code(), stderr_of(&out.stderr))
 }
 
 #[test]
@@ -150,7 +150,7 @@ fn inetd_sessions_check_their_peer() {
     // A pipe has no peer to check: refused, not ignored.
     let out = Command::new(bin()).args(["-i", "-a", "127.0.0.1"]).stdin(Stdio::piped()).output().unwrap();
     assert_eq!(
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()),
+        (out.status.code(), stderr_of(&out.stderr).as_str()),
         (Some(2), "rot13d: -a: needs stdin to be a TCP socket (rot13d -h for help)\n")
     );
 }

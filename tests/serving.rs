@@ -179,7 +179,7 @@ fn quiet_prints_nothing_and_still_serves() {
     kill("TERM", child.id());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(out.stderr, b"");
+    assert_eq!(stderr_of(&out.stderr), "");
 }
 
 #[test]
