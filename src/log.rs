@@ -35,14 +35,19 @@ pub fn say(m: &mut Msg) {
         return;
     }
     let dropped = LOG.dropped.swap(0, Relaxed);
-    if dropped == 0 {
-        let _ = rustix::io::write(err, m.line());
-        return;
+    let written = if dropped == 0 {
+        rustix::io::write(err, m.line())
+    } else {
+        // Both lines in one write (the message cut short if the two do not fit).
+        let mut both = Msg::new(b"");
+        both.num(dropped as u64).push(b" log lines dropped (stderr was full)\n").push(m.as_bytes());
+        rustix::io::write(err, both.line())
+    };
+    // Refused after all (stderr filled up since the check, or went away):
+    // dropped like a line it was not ready for, and said with the next.
+    if written.is_err() {
+        LOG.dropped.fetch_add(dropped + 1, Relaxed);
     }
-    // Both lines in one write (the message cut short if the two do not fit).
-    let mut both = Msg::new(b"");
-    both.num(dropped as u64).push(b" log lines dropped (stderr was full)\n").push(m.as_bytes());
-    let _ = rustix::io::write(err, both.line());
 }
 
 /// Writes one message to stderr without asking whether it takes it: for a
@@ -51,6 +56,8 @@ pub fn say(m: &mut Msg) {
 /// session waits.
 pub fn say_confined(m: &mut Msg) {
     if !LOG.silent.load(Relaxed) {
+        // The session ends after this line: a write error has no one left
+        // to be told to.
         let _ = rustix::io::write(sys::stdio(2), m.line());
     }
 }

@@ -69,6 +69,8 @@ fn accept(listeners: &Listeners, next: &mut usize) -> Result<Option<Accepted>, E
 /// Waits in ppoll with SIGCHLD let through: until `fds` has something, a
 /// child has ended (its handler has run: EINTR), or `timeout` has passed.
 fn wait(fds: &mut [PollFd], timeout: Option<(i64, i64)>) {
+    // EINTR is how a child's end arrives; any other error (ENOMEM) leaves the
+    // loop to try accept and wait again, which is all it could do about it.
     let _ = sys::ppoll(fds, timeout, &WAITING);
 }
 

@@ -101,6 +101,10 @@ static STACK: Stack = Stack(UnsafeCell::new([0; STACK_SIZE]));
 /// called once.
 pub unsafe fn enter(argv: *const *const u8, envp: *const *const u8) -> ! {
     let around = (argv as usize & !0xfff).wrapping_sub(1 << 20);
+    // The result is not looked at: ENOMEM is expected (the range is wider
+    // than the mapping, whose bounds are not known here, yet the part that
+    // is mapped takes the advice), and a failure would cost only a child's
+    // page tables, never a byte of anyone's data.
     // SAFETY: DONTFORK changes no memory of this process, only what a child
     // inherits, and no child reads the arguments or the environment.
     let _ = unsafe { rustix::mm::madvise(around as *mut _, 2 << 20, rustix::mm::Advice::LinuxDontFork) };
@@ -187,6 +191,8 @@ impl SigSet {
 /// `rt_sigprocmask(SIG_SETMASK, set, NULL)`—Blocks exactly the signals in
 /// `set`.
 pub fn set_mask(set: &SigSet) {
+    // It cannot fail: the kernel refuses only an unknown `how`, a wrong
+    // size or a bad pointer, and none of these can be passed.
     // SAFETY: `set` is a live kernel sigset of the size passed; the old mask
     // is not asked for.
     let _ = unsafe {
@@ -223,6 +229,8 @@ pub fn set_action(sig: u32, action: Action) {
         act.sa_flags = SA_SIGINFO as _;
         arch::set_restorer(&mut act);
     }
+    // It cannot fail: the kernel refuses only SIGKILL, SIGSTOP, a number
+    // out of range, a wrong size or a bad pointer, none of which is passed.
     // SAFETY: `act` outlives the call; the old action is not asked for.
     let _ = unsafe {
         arch::syscall(
@@ -358,6 +366,8 @@ pub fn own_fd(fd: c_int) -> OwnedFd {
 /// child would otherwise keep a copy of each time the parent wrote to it.
 /// `x` must be page-aligned and a whole number of pages long.
 pub fn dont_fork<T>(x: &'static T) {
+    // A failure (a kernel without MADV_DONTFORK, before 2.6.16) costs each
+    // child a copied page, nothing more: not a reason to refuse to serve.
     // SAFETY: DONTFORK changes no memory of this process, and the caller's
     // contract is that no child uses `x`.
     let _ = unsafe { rustix::mm::madvise(x as *const T as *mut _, size_of::<T>(), rustix::mm::Advice::LinuxDontFork) };
