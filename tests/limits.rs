@@ -223,11 +223,13 @@ fn root_runs_as_the_user_named_in_every_mode() {
     runs_as(s.pid(), &nobody);
     runs_as(s.children()[0], &nobody);
     let (mut client, conn) = tcp_pair("127.0.0.1");
-    let mut child = activated(&[conn.as_raw_fd()], None, "-u nobody").stdin(Stdio::null()).spawn().unwrap();
+    let child = activated(&[conn.as_raw_fd()], None, "-u nobody").stdin(Stdio::null()).stderr(Stdio::piped()).spawn();
+    let child = child.unwrap();
     assert_eq!(ask(&mut client, b"who\n"), b"jub\n");
     runs_as(child.id(), &nobody);
     drop((client, conn));
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!((out.status.code(), stderr_of(&out.stderr).as_str()), (Some(0), ""));
 }
 
 #[test]
