@@ -223,8 +223,7 @@ fn root_runs_as_the_user_named_in_every_mode() {
     runs_as(s.pid(), &nobody);
     runs_as(s.children()[0], &nobody);
     let (mut client, conn) = tcp_pair("127.0.0.1");
-    let child = activated(&[conn.as_raw_fd()], None, "-u nobody").stdin(Stdio::null()).stderr(Stdio::piped()).spawn();
-    let child = child.unwrap();
+    let child = on_passed_connection(&conn, "-u nobody");
     assert_eq!(ask(&mut client, b"who\n"), b"jub\n");
     runs_as(child.id(), &nobody);
     drop((client, conn));

@@ -159,8 +159,7 @@ fn passed_sets_that_cannot_be_served_name_the_fd() {
 fn a_connection_as_fd_3_is_one_session() {
     // systemd Accept=yes without -i: fd 3 is the connection itself.
     let (mut client, conn) = tcp_pair("127.0.0.1");
-    let child =
-        activated(&[conn.as_raw_fd()], None, "-t 5").stdin(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = on_passed_connection(&conn, "-t 5");
     drop(conn);
     assert_eq!(ask(&mut client, b"accepted by systemd\n"), b"npprcgrq ol flfgrzq\n");
     client.write_all(b"tail").unwrap();
@@ -177,8 +176,7 @@ fn inetd_mode_under_a_launcher_that_passes_the_connection_as_fd_3() {
     // systemd-socket-activate --accept rot13d -i: stdin is the launcher's,
     // the connection is fd 3 with LISTEN_FDS=1. The connection is served.
     let (mut client, conn) = tcp_pair("127.0.0.1");
-    let child =
-        activated(&[conn.as_raw_fd()], None, "-i -v").stdin(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = on_passed_connection(&conn, "-i -v");
     drop(conn);
     assert_eq!(ask(&mut client, b"passed\n"), b"cnffrq\n");
     client.shutdown(Shutdown::Write).unwrap();

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -314,6 +314,12 @@ pub fn inetd_on_connection(from: &str, args: &[&str], prepare: impl FnOnce(&mut 
     cmd.arg("-i").args(args).stdin(Stdio::from(fd.try_clone().unwrap())).stdout(Stdio::from(fd)).stderr(Stdio::piped());
     prepare(&mut cmd);
     (client, cmd.spawn().unwrap())
+}
+
+/// The binary started on `conn` as a service manager with `Accept=yes`
+/// starts it (fd 3, LISTEN_FDS=1), with `args`; stdin empty, stderr kept.
+pub fn on_passed_connection(conn: &TcpStream, args: &str) -> Child {
+    activated(&[conn.as_raw_fd()], None, args).stdin(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap()
 }
 
 /// A command that starts the binary as a service manager does: `fds`
